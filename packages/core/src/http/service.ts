@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import underPressure from '@fastify/under-pressure';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import type { Logger } from 'pino';
+import { ServiceError } from '../errors.js';
+import { currentLogContext, type LogContext, withLogContext } from '../logging/log-context.js';
+import { createLogger } from '../logging/logger.js';
+import type { BaseServiceSettings, HttpSettings } from '../settings/schemas.js';
+import { errorBodyOf, sendError, toServiceError } from './error-model.js';
+import type { HealthBody } from './models.js';
+import { type ReadinessCheck, runReadinessChecks } from './readiness.js';
+import { StatsRegistry } from './stats.js';
+import { type ZodTypeProvider, zodValidatorCompiler } from './zod-routes.js';
+
+export type ServiceSettings = Pick<BaseServiceSettings, 'SERVICE_NAME' | 'ENVIRONMENT' | 'LOG_LEVEL'> & HttpSettings;
+
+export type ServiceApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface CreateServiceOptions {
+  settings: ServiceSettings;
+  /** The service's own routes. They are load-shed (503) with /health when the process is under pressure. */
+  routes?: (app: ServiceApp) => void | Promise<void>;
+  readinessChecks?: ReadinessCheck[];
+  /** Default: a logger made from the settings. */
+  logger?: Logger;
+}
+
+export interface Service {
+  readonly app: ServiceApp;
+  readonly logger: Logger;
+  readonly stats: StatsRegistry;
+  readonly settings: ServiceSettings;
+  addReadinessCheck(check: ReadinessCheck): void;
+  /** Runs at shutdown after in-flight requests finish: close pools, stop consumers. Errors are logged. */
+  onShutdown(name: string, close: () => unknown | Promise<unknown>): void;
+  /** Listens on HOST:PORT; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Stops accepting, waits for in-flight requests (bounded by SHUTDOWN_TIMEOUT_MS), runs shutdown hooks. */
+  close(): Promise<void>;
+  /** `listen()`, then on SIGTERM or SIGINT `close()` and exit 0 (1 if shutdown timed out or failed). */
+  run(): Promise<string>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const PROBE_ROUTE = { logLevel: 'warn' as const };
+const requestLogContext = new WeakMap<FastifyRequest['raw'], LogContext>();
+
+/** Builds a fastify 5 service with the Stratus request logging, error model, health, readiness and stats. */
+export async function createService(options: CreateServiceOptions): Promise<Service> {
+  const { settings } = options;
+  const logger = options.logger ?? createLogger(settings);
+  const stats = new StatsRegistry(settings.SERVICE_NAME);
+  const readinessChecks = [...(options.readinessChecks ?? [])];
+  let shuttingDown = false;
+
+  const app = Fastify({
+    loggerInstance: logger,
+    // The log context (AsyncLocalStorage) already puts request_id on every line.
+    childLoggerFactory: (parent, _bindings, childOptions) => parent.child({}, childOptions),
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (raw) => {
+      const given = raw.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: settings.BODY_LIMIT_BYTES,
+    trustProxy: settings.TRUST_PROXY,
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>() as unknown as ServiceApp;
+
+  app.setValidatorCompiler(zodValidatorCompiler);
+
+  // Everything after onRequest runs inside the request's log context. Body parsing leaves it
+  // (stream events), so preValidation enters it again.
+  app.addHook('onRequest', (request, reply, done) => {
+    stats.requestStarted();
+    reply.raw.once('close', () => stats.requestEnded());
+    reply.header('x-request-id', request.id);
+    const context = { request_id: request.id };
+    requestLogContext.set(request.raw, context);
+    withLogContext(context, () => {
+      request.log.info(
+        { event: 'request_started', method: request.method, route: request.routeOptions.url, path: pathOf(request), client_ip: request.ip },
+        'request started',
+      );
+      done();
+    });
+  });
+  app.addHook('preValidation', (request, _reply, done) => {
+    const context = requestLogContext.get(request.raw);
+    if (context && currentLogContext() !== context) withLogContext(context, done);
+    else done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    stats.responseSent(reply.statusCode);
+    const fields = {
+      event: 'request_completed',
+      method: request.method,
+      route: request.routeOptions.url,
+      path: pathOf(request),
+      status: reply.statusCode,
+      duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+      client_ip: request.ip,
+      request_id: request.id,
+    };
+    if (reply.statusCode >= 500) request.log.error(fields, 'request completed');
+    else request.log.info(fields, 'request completed');
+    done();
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const serviceError = toServiceError(error);
+    if (serviceError.status >= 500) request.log.error({ event: 'request_failed', err: error }, 'unexpected error');
+    return sendError(request, reply, serviceError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new ServiceError(404, 'not_found', `No route for ${request.method} ${pathOf(request)}`)),
+  );
+
+  app.get('/stats', { logLevel: PROBE_ROUTE.logLevel }, async () => stats.snapshot());
+
+  app.get('/ready', { logLevel: PROBE_ROUTE.logLevel }, async (_request, reply) => {
+    const body = shuttingDown
+      ? { status: 'not_ready' as const, failing: ['shutting_down'], checks: [] }
+      : await runReadinessChecks(readinessChecks, settings.READY_CHECK_TIMEOUT_MS);
+    return reply.status(body.status === 'ready' ? 200 : 503).send(body);
+  });
+
+  // /health and the service's routes sit in one scope that is load-shed under pressure.
+  await app.register(async (scope) => {
+    await scope.register(underPressure, {
+      maxEventLoopDelay: settings.HEALTH_MAX_EVENT_LOOP_DELAY_MS,
+      maxHeapUsedBytes: settings.HEALTH_MAX_HEAP_USED_BYTES,
+      maxRssBytes: settings.HEALTH_MAX_RSS_BYTES,
+      retryAfter: settings.HEALTH_RETRY_AFTER_SECONDS,
+      pressureHandler: (request, reply, type, value) => {
+        reply.status(503).header('retry-after', String(settings.HEALTH_RETRY_AFTER_SECONDS));
+        const body = errorBodyOf(
+          'service_unavailable',
+          `Service under pressure: ${type} at ${Math.round(Number(value ?? 0))}`,
+          request.id,
+        );
+        // under-pressure sends what the handler returns; its types only admit void.
+        return body as unknown as undefined;
+      },
+    });
+    const health: HealthBody = { status: 'ok', service: settings.SERVICE_NAME };
+    scope.route({ method: ['GET', 'HEAD'], url: '/health', logLevel: PROBE_ROUTE.logLevel, handler: async () => health });
+    if (options.routes) await options.routes(scope as ServiceApp);
+  });
+
+  app.addHook('onClose', async () => stats.stop());
+
+  let closing: Promise<void> | undefined;
+  const service: Service = {
+    app,
+    logger,
+    stats,
+    settings,
+    addReadinessCheck: (check) => void readinessChecks.push(check),
+    onShutdown(name, close) {
+      app.addHook('onClose', async () => {
+        try {
+          await close();
+          logger.info({ event: 'shutdown_hook_completed', hook: name }, `closed ${name}`);
+        } catch (error) {
+          logger.error({ event: 'shutdown_hook_failed', hook: name, err: error }, `closing ${name} failed`);
+        }
+      });
+    },
+    async listen() {
+      await app.listen({ host: settings.HOST, port: settings.PORT });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : settings.PORT;
+      const url = `http://${settings.HOST.includes(':') ? `[${settings.HOST}]` : settings.HOST}:${port}`;
+      logger.info({ event: 'service_started', url }, `${settings.SERVICE_NAME} listening on ${url}`);
+      return url;
+    },
+    close() {
+      closing ??= closeGracefully();
+      return closing;
+    },
+    async run() {
+      const url = await service.listen();
+      const onSignal = (signal: NodeJS.Signals) => {
+        logger.info({ event: 'shutdown_started', signal }, `${signal} received, shutting down`);
+        service.close().then(
+          () => exit(0),
+          (error: unknown) => {
+            logger.error({ event: 'shutdown_failed', err: error }, 'shutdown failed');
+            exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      return url;
+    },
+  };
+
+  async function closeGracefully(): Promise<void> {
+    shuttingDown = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        app.server.closeAllConnections();
+        reject(new Error(`in-flight requests did not finish within ${settings.SHUTDOWN_TIMEOUT_MS} ms`));
+      }, settings.SHUTDOWN_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([app.close(), timedOut]);
+      logger.info({ event: 'shutdown_completed' }, 'shutdown completed');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function exit(code: number) {
+    logger.flush();
+    process.exitCode = code;
+    // Give stdout a turn to drain before leaving.
+    setImmediate(() => process.exit(code));
+  }
+
+  return service;
+}
+
+function pathOf(request: FastifyRequest): string {
+  const query = request.url.indexOf('?');
+  return query === -1 ? request.url : request.url.slice(0, query);
+}
