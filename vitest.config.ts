@@ -19,7 +19,12 @@ export default defineConfig({
     })),
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'infra/test/**/*.test.ts', 'test/peers/test/**/*.test.ts'],
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'services/*/test/**/*.test.ts',
+      'infra/test/**/*.test.ts',
+      'test/peers/test/**/*.test.ts',
+    ],
     reporters: ['default', './tools/vitest-summary-reporter.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,

@@ -1,56 +1,56 @@
-export { ServiceError, isServiceError } from './errors.js';
-export { withLogContext, currentLogContext, type LogContext } from './logging/log-context.js';
-export { createLogger, type CreateLoggerOptions, type Logger } from './logging/logger.js';
-export { redactValue, redactText } from './logging/redaction.js';
+export { isServiceError, ServiceError } from './errors.js';
+export { errorBodyOf, toServiceError } from './http/error-model.js';
 export {
-  loadSettings,
-  loadSettingsOrExit,
-  redactSettings,
-  SettingsError,
-  REDACTED,
-  type SettingsIssue,
-  type LoadSettingsOptions,
-} from './settings/load-settings.js';
+  type ErrorBody,
+  errorBody,
+  type HealthBody,
+  healthBody,
+  type ReadinessCheckResult,
+  type ReadyBody,
+  readinessCheckResult,
+  readyBody,
+  type StatsBody,
+  statsBody,
+} from './http/models.js';
+export type { ReadinessCheck } from './http/readiness.js';
 export {
-  secret,
-  isSecretField,
-  envBoolean,
-  envInteger,
-  port,
-  logLevels,
-  environments,
-  baseServiceSettings,
-  awsSettings,
-  tracingSettings,
-  fullSettings,
-  httpSettings,
-  awsRegionOf,
-  type BaseServiceSettings,
-  type AwsSettings,
-  type TracingSettings,
-  type FullSettings,
-  type HttpSettings,
-} from './settings/schemas.js';
-export {
-  createService,
   type CreateServiceOptions,
+  createService,
   type Service,
   type ServiceApp,
   type ServiceSettings,
 } from './http/service.js';
-export { errorBodyOf, toServiceError } from './http/error-model.js';
-export type { ReadinessCheck } from './http/readiness.js';
-export { StatsRegistry, type Counter } from './http/stats.js';
+export { type Counter, StatsRegistry } from './http/stats.js';
 export type { ZodTypeProvider } from './http/zod-routes.js';
+export { currentLogContext, type LogContext, withLogContext } from './logging/log-context.js';
+export { type CreateLoggerOptions, createLogger, type Logger } from './logging/logger.js';
+export { redactText, redactValue } from './logging/redaction.js';
 export {
-  errorBody,
-  healthBody,
-  readyBody,
-  readinessCheckResult,
-  statsBody,
-  type ErrorBody,
-  type HealthBody,
-  type ReadyBody,
-  type ReadinessCheckResult,
-  type StatsBody,
-} from './http/models.js';
+  type LoadSettingsOptions,
+  loadSettings,
+  loadSettingsOrExit,
+  REDACTED,
+  redactSettings,
+  SettingsError,
+  type SettingsIssue,
+} from './settings/load-settings.js';
+export {
+  type AwsSettings,
+  awsRegionOf,
+  awsSettings,
+  type BaseServiceSettings,
+  baseServiceSettings,
+  envBoolean,
+  envInteger,
+  environments,
+  type FullSettings,
+  fullSettings,
+  type HttpSettings,
+  httpSettings,
+  isSecretField,
+  logLevels,
+  port,
+  secret,
+  type TracingSettings,
+  tracingSettings,
+} from './settings/schemas.js';

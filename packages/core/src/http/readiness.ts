@@ -10,8 +10,13 @@ export interface ReadinessCheck {
 }
 
 /** Runs every check at once, each bounded by its timeout. */
-export async function runReadinessChecks(checks: readonly ReadinessCheck[], defaultTimeoutMs: number): Promise<ReadyBody> {
-  const results = await Promise.all(checks.map((check) => runOne(check, check.timeoutMs ?? defaultTimeoutMs)));
+export async function runReadinessChecks(
+  checks: readonly ReadinessCheck[],
+  defaultTimeoutMs: number,
+): Promise<ReadyBody> {
+  const results = await Promise.all(
+    checks.map((check) => runOne(check, check.timeoutMs ?? defaultTimeoutMs)),
+  );
   const failing = results.filter((result) => result.status === 'fail').map((result) => result.name);
   return { status: failing.length === 0 ? 'ready' : 'not_ready', failing, checks: results };
 }
@@ -25,11 +30,17 @@ async function runOne(check: ReadinessCheck, timeoutMs: number): Promise<Readine
   try {
     const outcome = await Promise.race([Promise.resolve().then(check.check), timeout]);
     const durationMs = Math.round(performance.now() - started);
-    if (outcome === false) return { name: check.name, status: 'fail', duration_ms: durationMs, reason: 'check returned false' };
+    if (outcome === false)
+      return { name: check.name, status: 'fail', duration_ms: durationMs, reason: 'check returned false' };
     return { name: check.name, status: 'pass', duration_ms: durationMs };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return { name: check.name, status: 'fail', duration_ms: Math.round(performance.now() - started), reason: reason.slice(0, 200) };
+    return {
+      name: check.name,
+      status: 'fail',
+      duration_ms: Math.round(performance.now() - started),
+      reason: reason.slice(0, 200),
+    };
   } finally {
     clearTimeout(timer);
   }

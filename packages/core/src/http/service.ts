@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import underPressure from '@fastify/under-pressure';
 import Fastify, {
-  LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyRequest,
+  LogController,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -20,7 +20,8 @@ import { type ReadinessCheck, runReadinessChecks } from './readiness.js';
 import { StatsRegistry } from './stats.js';
 import { type ZodTypeProvider, zodValidatorCompiler } from './zod-routes.js';
 
-export type ServiceSettings = Pick<BaseServiceSettings, 'SERVICE_NAME' | 'ENVIRONMENT' | 'LOG_LEVEL'> & HttpSettings;
+export type ServiceSettings = Pick<BaseServiceSettings, 'SERVICE_NAME' | 'ENVIRONMENT' | 'LOG_LEVEL'> &
+  HttpSettings;
 
 export type ServiceApp = FastifyInstance<
   RawServerDefault,
@@ -94,7 +95,13 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
     requestLogContext.set(request.raw, context);
     withLogContext(context, () => {
       request.log.info(
-        { event: 'request_started', method: request.method, route: request.routeOptions.url, path: pathOf(request), client_ip: request.ip },
+        {
+          event: 'request_started',
+          method: request.method,
+          route: request.routeOptions.url,
+          path: pathOf(request),
+          client_ip: request.ip,
+        },
         'request started',
       );
       done();
@@ -124,11 +131,16 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
 
   app.setErrorHandler((error, request, reply) => {
     const serviceError = toServiceError(error);
-    if (serviceError.status >= 500) request.log.error({ event: 'request_failed', err: error }, 'unexpected error');
+    if (serviceError.status >= 500)
+      request.log.error({ event: 'request_failed', err: error }, 'unexpected error');
     return sendError(request, reply, serviceError);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, new ServiceError(404, 'not_found', `No route for ${request.method} ${pathOf(request)}`)),
+    sendError(
+      request,
+      reply,
+      new ServiceError(404, 'not_found', `No route for ${request.method} ${pathOf(request)}`),
+    ),
   );
 
   app.get('/stats', { logLevel: PROBE_ROUTE.logLevel }, async () => stats.snapshot());
@@ -159,7 +171,12 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
       },
     });
     const health: HealthBody = { status: 'ok', service: settings.SERVICE_NAME };
-    scope.route({ method: ['GET', 'HEAD'], url: '/health', logLevel: PROBE_ROUTE.logLevel, handler: async () => health });
+    scope.route({
+      method: ['GET', 'HEAD'],
+      url: '/health',
+      logLevel: PROBE_ROUTE.logLevel,
+      handler: async () => health,
+    });
     if (options.routes) await options.routes(scope as ServiceApp);
   });
 

@@ -17,7 +17,13 @@ export class StatsRegistry {
   private readonly startedAt = process.hrtime.bigint();
   private readonly counters = new Map<string, Counter>();
   private readonly gauges = new Map<string, () => number>();
-  private readonly byStatusClass: Record<string, number> = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
+  private readonly byStatusClass: Record<string, number> = {
+    '1xx': 0,
+    '2xx': 0,
+    '3xx': 0,
+    '4xx': 0,
+    '5xx': 0,
+  };
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   private requestsTotal = 0;
   private inFlight = 0;
@@ -66,7 +72,11 @@ export class StatsRegistry {
     return {
       service: this.service,
       uptime_s: Math.round(Number(process.hrtime.bigint() - this.startedAt) / 1e6) / 1000,
-      requests: { total: this.requestsTotal, in_flight: this.inFlight, by_status_class: { ...this.byStatusClass } },
+      requests: {
+        total: this.requestsTotal,
+        in_flight: this.inFlight,
+        by_status_class: { ...this.byStatusClass },
+      },
       event_loop_delay_ms: {
         mean: delayMs(this.loopDelay.mean),
         p99: delayMs(this.loopDelay.percentile(99)),

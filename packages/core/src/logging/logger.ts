@@ -46,6 +46,7 @@ export function createLogger(
     },
   };
   if (options.destination) return pino(config, options.destination);
-  if (pretty) return pino({ ...config, transport: { target: 'pino-pretty', options: { messageKey: 'message' } } });
+  if (pretty)
+    return pino({ ...config, transport: { target: 'pino-pretty', options: { messageKey: 'message' } } });
   return pino(config);
 }

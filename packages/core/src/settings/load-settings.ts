@@ -41,7 +41,10 @@ type AnyObjectSchema = z.ZodObject<z.ZodRawShape>;
  * the default. The returned object prints its secret fields as `[redacted]` when logged
  * (JSON.stringify, pino, util.inspect), while code reads the real values.
  */
-export function loadSettings<S extends AnyObjectSchema>(schema: S, options: LoadSettingsOptions = {}): z.output<S> {
+export function loadSettings<S extends AnyObjectSchema>(
+  schema: S,
+  options: LoadSettingsOptions = {},
+): z.output<S> {
   const env = options.env ?? process.env;
   const fromFile = readEnvFile(options.envFile === undefined ? env.ENV_FILE : options.envFile);
   const input: Record<string, string> = {};
@@ -54,7 +57,10 @@ export function loadSettings<S extends AnyObjectSchema>(schema: S, options: Load
     throw new SettingsError(
       result.error.issues.map((issue) => ({
         variable: issue.path.length > 0 ? issue.path.join('.') : '(settings)',
-        reason: input[String(issue.path[0])] === undefined && issue.code === 'invalid_type' ? 'required' : issue.message,
+        reason:
+          input[String(issue.path[0])] === undefined && issue.code === 'invalid_type'
+            ? 'required'
+            : issue.message,
       })),
     );
   }
@@ -65,7 +71,10 @@ export function loadSettings<S extends AnyObjectSchema>(schema: S, options: Load
  * For a service's entry point: parse settings or stop the process with the list of problems
  * on stderr, exit code 1 and no stack trace.
  */
-export function loadSettingsOrExit<S extends AnyObjectSchema>(schema: S, options: LoadSettingsOptions = {}): z.output<S> {
+export function loadSettingsOrExit<S extends AnyObjectSchema>(
+  schema: S,
+  options: LoadSettingsOptions = {},
+): z.output<S> {
   try {
     return loadSettings(schema, options);
   } catch (error) {
@@ -76,7 +85,10 @@ export function loadSettingsOrExit<S extends AnyObjectSchema>(schema: S, options
 }
 
 /** A copy of the settings with every secret field replaced by `[redacted]`. */
-export function redactSettings<S extends AnyObjectSchema>(schema: S, settings: z.output<S>): Record<string, unknown> {
+export function redactSettings<S extends AnyObjectSchema>(
+  schema: S,
+  settings: z.output<S>,
+): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...settings };
   for (const [key, field] of Object.entries(schema.shape)) {
     if (copy[key] !== undefined && isSecretField(field as z.ZodType)) copy[key] = REDACTED;
@@ -97,7 +109,8 @@ function readEnvFile(path: string | false | undefined): Record<string, string> {
   if (path === false) return {};
   const file = path ?? '.env';
   if (!existsSync(file)) {
-    if (path !== undefined) throw new SettingsError([{ variable: 'ENV_FILE', reason: `no such file: ${file}` }]);
+    if (path !== undefined)
+      throw new SettingsError([{ variable: 'ENV_FILE', reason: `no such file: ${file}` }]);
     return {};
   }
   return parseDotenv(readFileSync(file));
