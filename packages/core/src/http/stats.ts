@@ -36,7 +36,13 @@ export class StatsRegistry {
     let counter = this.counters.get(name);
     if (!counter) {
       let count = 0;
-      counter = { name, inc: (by = 1) => void (count += by), value: () => count };
+      counter = {
+        name,
+        inc: (by = 1) => {
+          count += by;
+        },
+        value: () => count,
+      };
       this.counters.set(name, counter);
     }
     return counter;
