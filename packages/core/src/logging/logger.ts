@@ -12,6 +12,11 @@ export interface CreateLoggerOptions {
   pretty?: boolean;
 }
 
+/** Human-readable lines only for a person running the service locally in a terminal; JSON everywhere else. */
+export function prefersPrettyOutput(environment: BaseServiceSettings['ENVIRONMENT'], stdoutIsTerminal: boolean): boolean {
+  return environment === 'local' && stdoutIsTerminal;
+}
+
 /**
  * One logger per process. Each line is JSON with `time` (ISO 8601), `level` (its name), `service`,
  * `environment` and `message`, plus the fields of the current log context (request or job id), with
@@ -21,7 +26,7 @@ export function createLogger(
   settings: Pick<BaseServiceSettings, 'SERVICE_NAME' | 'ENVIRONMENT' | 'LOG_LEVEL'>,
   options: CreateLoggerOptions = {},
 ): Logger {
-  const pretty = options.pretty ?? (settings.ENVIRONMENT === 'local' && process.stdout.isTTY === true);
+  const pretty = options.pretty ?? prefersPrettyOutput(settings.ENVIRONMENT, process.stdout.isTTY === true);
   const config: LoggerOptions = {
     level: settings.LOG_LEVEL,
     base: { service: settings.SERVICE_NAME, environment: settings.ENVIRONMENT },
@@ -29,7 +34,6 @@ export function createLogger(
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
       level: (label) => ({ level: label }),
-      bindings: (bindings) => redactValue(bindings) as Record<string, unknown>,
       log: (fields) => redactValue(fields) as Record<string, unknown>,
     },
     // pino merges the line's fields into what mixin returns, so hand it a copy, never the context itself.
@@ -45,8 +49,22 @@ export function createLogger(
       },
     },
   };
-  if (options.destination) return pino(config, options.destination);
-  if (pretty)
-    return pino({ ...config, transport: { target: 'pino-pretty', options: { messageKey: 'message' } } });
-  return pino(config);
+  const logger = options.destination
+    ? pino(config, options.destination)
+    : pretty
+      ? pino({ ...config, transport: { target: 'pino-pretty', options: { messageKey: 'message' } } })
+      : pino(config);
+  return withRedactedChildBindings(logger);
+}
+
+/**
+ * pino runs `formatters.bindings` only for the root logger's base fields, never for child bindings,
+ * so children are made through a `child` that redacts first. Children inherit it from their parent.
+ */
+function withRedactedChildBindings(logger: Logger): Logger {
+  const createChild = logger.child;
+  logger.child = function child(this: Logger, bindings, childOptions) {
+    return createChild.call(this, redactValue(bindings) as typeof bindings, childOptions);
+  } as typeof logger.child;
+  return logger;
 }
