@@ -23,7 +23,12 @@ export {
 export { type Counter, StatsRegistry } from './http/stats.js';
 export type { ZodTypeProvider } from './http/zod-routes.js';
 export { currentLogContext, type LogContext, withLogContext } from './logging/log-context.js';
-export { type CreateLoggerOptions, createLogger, type Logger, prefersPrettyOutput } from './logging/logger.js';
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  type Logger,
+  prefersPrettyOutput,
+} from './logging/logger.js';
 export { redactText, redactValue } from './logging/redaction.js';
 export {
   type LoadSettingsOptions,

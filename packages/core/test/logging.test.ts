@@ -80,7 +80,16 @@ describe('redaction', () => {
       'call',
     );
     logger.error({ err: new Error(`upstream said Bearer ${jwt}`) }, 'failed');
-    for (const value of ['child-binding-key', 'dXNlcjpwYXNz', 'abc123', 'k-123456', 'hunter2', 'rt-1', 's-1', jwt]) {
+    for (const value of [
+      'child-binding-key',
+      'dXNlcjpwYXNz',
+      'abc123',
+      'k-123456',
+      'hunter2',
+      'rt-1',
+      's-1',
+      jwt,
+    ]) {
       expect(logs.text).not.toContain(value);
     }
     expect(logs.lines[0]).toMatchObject({ input_tokens: 812, body: { user: { password: '[redacted]' } } });

@@ -13,8 +13,8 @@ import {
   httpSettings,
   loadSettings,
   redactSettings,
-  secret,
   SettingsError,
+  secret,
 } from '../src/index.js';
 import { CapturedLogs } from './support/service-under-test.js';
 
@@ -80,7 +80,10 @@ describe('loadSettings', () => {
   });
 
   it('treats empty values as unset so defaults apply', () => {
-    const settings = loadSettings(serviceSettings, { env: { ...validEnv, PORT: '', LOG_LEVEL: '' }, envFile: false });
+    const settings = loadSettings(serviceSettings, {
+      env: { ...validEnv, PORT: '', LOG_LEVEL: '' },
+      envFile: false,
+    });
     expect(settings.PORT).toBe(8080);
     expect(settings.LOG_LEVEL).toBe('info');
   });
@@ -96,9 +99,9 @@ describe('loadSettings', () => {
   });
 
   it('names ENV_FILE when it points at a missing file', () => {
-    expect(() => loadSettings(baseServiceSettings, { env: { ENV_FILE: '/nonexistent/.env', SERVICE_NAME: 'x' } })).toThrow(
-      /ENV_FILE: no such file/,
-    );
+    expect(() =>
+      loadSettings(baseServiceSettings, { env: { ENV_FILE: '/nonexistent/.env', SERVICE_NAME: 'x' } }),
+    ).toThrow(/ENV_FILE: no such file/);
   });
 });
 

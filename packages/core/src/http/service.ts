@@ -112,6 +112,11 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
     if (context && currentLogContext() !== context) withLogContext(context, done);
     else done();
   });
+  // A keep-alive connection would hold the closing server open after its last response.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (shuttingDown) reply.header('connection', 'close');
+    done(null, payload);
+  });
   app.addHook('onResponse', (request, reply, done) => {
     stats.responseSent(reply.statusCode);
     const fields = {
@@ -146,9 +151,7 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
   app.get('/stats', { logLevel: PROBE_ROUTE.logLevel }, async () => stats.snapshot());
 
   app.get('/ready', { logLevel: PROBE_ROUTE.logLevel }, async (_request, reply) => {
-    const body = shuttingDown
-      ? { status: 'not_ready' as const, failing: ['shutting_down'], checks: [] }
-      : await runReadinessChecks(readinessChecks, settings.READY_CHECK_TIMEOUT_MS);
+    const body = await runReadinessChecks(readinessChecks, settings.READY_CHECK_TIMEOUT_MS);
     return reply.status(body.status === 'ready' ? 200 : 503).send(body);
   });
 

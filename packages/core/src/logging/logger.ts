@@ -13,7 +13,10 @@ export interface CreateLoggerOptions {
 }
 
 /** Human-readable lines only for a person running the service locally in a terminal; JSON everywhere else. */
-export function prefersPrettyOutput(environment: BaseServiceSettings['ENVIRONMENT'], stdoutIsTerminal: boolean): boolean {
+export function prefersPrettyOutput(
+  environment: BaseServiceSettings['ENVIRONMENT'],
+  stdoutIsTerminal: boolean,
+): boolean {
   return environment === 'local' && stdoutIsTerminal;
 }
 

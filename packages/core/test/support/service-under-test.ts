@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
-import { z } from 'zod';
-import { createLogger, createService, type CreateServiceOptions, type Service } from '../../src/index.js';
-import { httpSettings, baseServiceSettings } from '../../src/settings/schemas.js';
+import type { z } from 'zod';
+import { type CreateServiceOptions, createLogger, createService, type Service } from '../../src/index.js';
 import { loadSettings } from '../../src/settings/load-settings.js';
+import { baseServiceSettings, httpSettings } from '../../src/settings/schemas.js';
 
 export const testSettingsSchema = baseServiceSettings.extend(httpSettings.shape);
 export type TestSettings = z.output<typeof testSettingsSchema>;
