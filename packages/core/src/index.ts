@@ -59,3 +59,28 @@ export {
   type TracingSettings,
   tracingSettings,
 } from './settings/schemas.js';
+export { configureTracing, type Tracing, type TracingSetup } from './tracing/configure-tracing.js';
+export {
+  DEFAULT_SAMPLING_RULE,
+  parseSamplingRules,
+  type SamplingRequest,
+  type SamplingRule,
+  SamplingRulesError,
+  samplingRule,
+  wildcardMatch,
+} from './tracing/sampling/sampling-rules.js';
+export { traceLogFields } from './tracing/trace-log-fields.js';
+export { type XRayTracingSettings, xrayTracingSettings } from './tracing/tracing-settings.js';
+export {
+  type AnnotationValue,
+  annotate,
+  captureSubsegment,
+  currentXRayTraceId,
+  END_USER_ATTRIBUTE,
+  putMetadata,
+  type SubsegmentOptions,
+  setUser,
+  TracingUsageError,
+  XRAY_ANNOTATIONS_ATTRIBUTE,
+  XRAY_METADATA_ATTRIBUTE_PREFIX,
+} from './tracing/xray-vocabulary.js';

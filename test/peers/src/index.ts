@@ -4,3 +4,4 @@ export * from './sigv4-verifier.js';
 export * from './sts-peer.js';
 export * from './test-jwt.js';
 export * from './otlp-receiver.js';
+export * from './otlp-receiver.js';

@@ -14,6 +14,7 @@ import { ServiceError } from '../errors.js';
 import { currentLogContext, type LogContext, withLogContext } from '../logging/log-context.js';
 import { createLogger } from '../logging/logger.js';
 import type { BaseServiceSettings, HttpSettings } from '../settings/schemas.js';
+import type { Tracing } from '../tracing/configure-tracing.js';
 import { errorBodyOf, sendError, toServiceError } from './error-model.js';
 import type { HealthBody } from './models.js';
 import { type ReadinessCheck, runReadinessChecks } from './readiness.js';
@@ -38,6 +39,8 @@ export interface CreateServiceOptions {
   readinessChecks?: ReadinessCheck[];
   /** Default: a logger made from the settings. */
   logger?: Logger;
+  /** From `configureTracing`: each request gets a span continuing the caller's trace; flushed on close. */
+  tracing?: Tracing;
 }
 
 export interface Service {
@@ -66,6 +69,7 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
   const logger = options.logger ?? createLogger(settings);
   const stats = new StatsRegistry(settings.SERVICE_NAME);
   const readinessChecks = [...(options.readinessChecks ?? [])];
+  const shutdownHooks: { name: string; close: () => unknown }[] = [];
   let shuttingDown = false;
 
   const app = Fastify({
@@ -84,6 +88,14 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
   }).withTypeProvider<ZodTypeProvider>() as unknown as ServiceApp;
 
   app.setValidatorCompiler(zodValidatorCompiler);
+
+  // First, so the request span is current in every hook after it and log lines carry its trace id.
+  if (options.tracing?.enabled) {
+    const tracing = options.tracing;
+    await tracing.instrumentService(app as unknown as FastifyInstance);
+    // First registered, so it runs last: spans of the final requests and shutdown hooks are exported.
+    shutdownHooks.push({ name: 'tracing', close: () => tracing.forceFlush() });
+  }
 
   // Everything after onRequest runs inside the request's log context. Body parsing leaves it
   // (stream events), so preValidation enters it again.
@@ -183,8 +195,6 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
     if (options.routes) await options.routes(scope as ServiceApp);
   });
 
-  app.addHook('onClose', async () => stats.stop());
-
   let closing: Promise<void> | undefined;
   const service: Service = {
     app,
@@ -193,14 +203,7 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
     settings,
     addReadinessCheck: (check) => void readinessChecks.push(check),
     onShutdown(name, close) {
-      app.addHook('onClose', async () => {
-        try {
-          await close();
-          logger.info({ event: 'shutdown_hook_completed', hook: name }, `closed ${name}`);
-        } catch (error) {
-          logger.error({ event: 'shutdown_hook_failed', hook: name, err: error }, `closing ${name} failed`);
-        }
-      });
+      shutdownHooks.push({ name, close });
     },
     async listen() {
       await app.listen({ host: settings.HOST, port: settings.PORT });
@@ -242,10 +245,27 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
       }, settings.SHUTDOWN_TIMEOUT_MS);
     });
     try {
-      await Promise.race([app.close(), timedOut]);
+      await Promise.race([drainThenRunShutdownHooks(), timedOut]);
       logger.info({ event: 'shutdown_completed' }, 'shutdown completed');
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  // Hooks run only once no request is in flight, last registered first (what opened last closes first).
+  async function drainThenRunShutdownHooks(): Promise<void> {
+    await app.close();
+    stats.stop();
+    for (const hook of shutdownHooks.toReversed()) {
+      try {
+        await hook.close();
+        logger.info({ event: 'shutdown_hook_completed', hook: hook.name }, `closed ${hook.name}`);
+      } catch (error) {
+        logger.error(
+          { event: 'shutdown_hook_failed', hook: hook.name, err: error },
+          `closing ${hook.name} failed`,
+        );
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { BaseServiceSettings } from '../settings/schemas.js';
+import { traceLogFields } from '../tracing/trace-log-fields.js';
 import { currentLogContext } from './log-context.js';
 import { redactText, redactValue } from './redaction.js';
 
@@ -40,7 +41,7 @@ export function createLogger(
       log: (fields) => redactValue(fields) as Record<string, unknown>,
     },
     // pino merges the line's fields into what mixin returns, so hand it a copy, never the context itself.
-    mixin: () => ({ ...currentLogContext() }),
+    mixin: () => ({ ...currentLogContext(), ...traceLogFields() }),
     serializers: { err: (error: Error) => redactValue(pino.stdSerializers.err(error)) },
     hooks: {
       // Messages are free text: scrub anything shaped like a token before it is formatted.

@@ -1,0 +1,93 @@
+import {
+  type Attributes,
+  type Context,
+  createContextKey,
+  type Link,
+  type SpanKind,
+} from '@opentelemetry/api';
+import { type Sampler, SamplingDecision, type SamplingResult } from '@opentelemetry/sdk-trace-base';
+import { Reservoir } from './reservoir.js';
+import { matchingRule, orderRules, type SamplingRequest, type SamplingRule } from './sampling-rules.js';
+
+/** The Host header of the request being served, for rules with a Host pattern (set by the HTTP kit). */
+export const SAMPLING_HOST_KEY = createContextKey('stratus.sampling.host');
+
+export interface XRayRulesSamplerOptions {
+  rules: readonly SamplingRule[];
+  serviceName: string;
+  /** X-Ray's origin, e.g. `AWS::EKS::Container`; empty when not known. */
+  serviceType?: string;
+  resourceArn?: string;
+  /** Milliseconds since the epoch; default Date.now. */
+  now?: () => number;
+  /** Uniform in [0, 1); default Math.random. */
+  random?: () => number;
+}
+
+/**
+ * X-Ray sampling rules evaluated in-process, as the X-Ray SDKs do with a local rules file: the first
+ * matching rule by priority decides; its reservoir admits up to ReservoirSize requests each second,
+ * beyond that FixedRate applies. Use it as the root of a ParentBasedSampler so a caller's decision
+ * (the Sampled flag of traceparent or X-Amzn-Trace-Id) is followed.
+ */
+export class XRayRulesSampler implements Sampler {
+  private readonly rules: SamplingRule[];
+  private readonly reservoirs = new Map<string, Reservoir>();
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: XRayRulesSamplerOptions) {
+    this.rules = orderRules(options.rules);
+    for (const rule of this.rules) this.reservoirs.set(rule.RuleName, new Reservoir(rule.ReservoirSize));
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  shouldSample(
+    context: Context,
+    _traceId: string,
+    _spanName: string,
+    _spanKind: SpanKind,
+    attributes: Attributes,
+    _links: Link[],
+  ): SamplingResult {
+    const rule = matchingRule(this.rules, this.requestOf(context, attributes));
+    return {
+      decision: this.decide(rule) ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD,
+    };
+  }
+
+  /** The reservoir first, then the fixed rate. */
+  decide(rule: SamplingRule): boolean {
+    if (this.reservoirs.get(rule.RuleName)?.take(this.now())) return true;
+    return this.random() < rule.FixedRate;
+  }
+
+  ruleFor(request: SamplingRequest): SamplingRule {
+    return matchingRule(this.rules, request);
+  }
+
+  toString(): string {
+    return `XRayRulesSampler{${this.rules.map((rule) => rule.RuleName).join(',')}}`;
+  }
+
+  private requestOf(context: Context, attributes: Attributes): SamplingRequest {
+    const text = (value: unknown) => (typeof value === 'string' ? value : '');
+    const target = text(attributes['url.path'] ?? attributes['http.target']);
+    const query = target.indexOf('?');
+    const strings: Record<string, string> = {};
+    for (const [key, value] of Object.entries(attributes))
+      if (typeof value === 'string') strings[key] = value;
+    return {
+      serviceName: this.options.serviceName,
+      serviceType: this.options.serviceType ?? '',
+      host: text(
+        context.getValue(SAMPLING_HOST_KEY) ?? attributes['server.address'] ?? attributes['http.host'],
+      ),
+      httpMethod: text(attributes['http.request.method'] ?? attributes['http.method']),
+      urlPath: query === -1 ? target : target.slice(0, query),
+      resourceArn: this.options.resourceArn ?? '',
+      attributes: strings,
+    };
+  }
+}
