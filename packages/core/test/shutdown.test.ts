@@ -81,7 +81,7 @@ describe('graceful shutdown', () => {
     const events = running.lines.map((line) => line.event);
     expect(events).toContain('shutdown_hook_completed');
     expect(events.indexOf('request_completed')).toBeLessThan(events.indexOf('shutdown_hook_completed'));
-    expect(events.at(-1)).toBe('shutdown_completed');
+    expect(events.at(-1), JSON.stringify(events)).toBe('shutdown_completed');
   });
 
   it('exits 1 when in-flight requests outlast SHUTDOWN_TIMEOUT_MS', async () => {

@@ -6,6 +6,8 @@ import { redactText, redactValue } from './redaction.js';
 
 export type { Logger } from 'pino';
 
+const NO_CONTEXT = Object.freeze({});
+
 export interface CreateLoggerOptions {
   /** Where lines go; default stdout. Tests and benchmarks pass a stream or a file destination. */
   destination?: DestinationStream;
@@ -40,8 +42,14 @@ export function createLogger(
       level: (label) => ({ level: label }),
       log: (fields) => redactValue(fields) as Record<string, unknown>,
     },
-    // pino merges the line's fields into what mixin returns, so hand it a copy, never the context itself.
-    mixin: () => ({ ...currentLogContext(), ...traceLogFields() }),
+    mixin: () => {
+      // trace_id/span_id of the current span join log lines to traces (nothing when tracing is off).
+      const traceFields = traceLogFields();
+      return traceFields ? { ...currentLogContext(), ...traceFields } : (currentLogContext() ?? NO_CONTEXT);
+    },
+    // pino's default merges the line's fields into the mixin object, which here is the shared context:
+    // build one new object instead, and none at all outside a context.
+    mixinMergeStrategy: (fields, context) => (context === NO_CONTEXT ? fields : { ...context, ...fields }),
     serializers: { err: (error: Error) => redactValue(pino.stdSerializers.err(error)) },
     hooks: {
       // Messages are free text: scrub anything shaped like a token before it is formatted.
