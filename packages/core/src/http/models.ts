@@ -44,6 +44,8 @@ export const statsBody = z.object({
   }),
   counters: z.record(z.string(), z.number()),
   gauges: z.record(z.string(), z.number()),
+  /** Named groups of non-numeric facts a service adds with `stats.section()`. */
+  sections: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 
 export type ErrorBody = z.infer<typeof errorBody>;

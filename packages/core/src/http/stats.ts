@@ -17,6 +17,7 @@ export class StatsRegistry {
   private readonly startedAt = process.hrtime.bigint();
   private readonly counters = new Map<string, Counter>();
   private readonly gauges = new Map<string, () => number>();
+  private readonly sections = new Map<string, () => Record<string, unknown>>();
   private readonly byStatusClass: Record<string, number> = {
     '1xx': 0,
     '2xx': 0,
@@ -50,6 +51,14 @@ export class StatsRegistry {
 
   gauge(name: string, read: () => number): void {
     this.gauges.set(name, read);
+  }
+
+  /**
+   * A named group of facts that are not numbers (`stats.section('ground_truth', () => ({ version }))`),
+   * shown under `sections` in `/stats`. A section whose reader throws shows `{ error }`.
+   */
+  section(name: string, read: () => Record<string, unknown>): void {
+    this.sections.set(name, read);
   }
 
   requestStarted(): void {
@@ -96,7 +105,20 @@ export class StatsRegistry {
       },
       counters: Object.fromEntries([...this.counters.values()].map((c) => [c.name, c.value()])),
       gauges: Object.fromEntries([...this.gauges].map(([name, read]) => [name, readGauge(read)])),
+      ...(this.sections.size > 0
+        ? {
+            sections: Object.fromEntries([...this.sections].map(([name, read]) => [name, readSection(read)])),
+          }
+        : {}),
     };
+  }
+}
+
+function readSection(read: () => Record<string, unknown>): Record<string, unknown> {
+  try {
+    return read();
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
   }
 }
 
