@@ -1,4 +1,5 @@
 export * from './aws-peer.js';
+export * from './eventbridge-peer.js';
 export * from './opensearch-peer.js';
 export * from './sigv4-verifier.js';
 export * from './sts-peer.js';
