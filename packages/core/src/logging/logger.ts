@@ -49,7 +49,9 @@ export function createLogger(
     },
     // pino's default merges the line's fields into the mixin object, which here is the shared context:
     // build one new object instead, and none at all outside a context.
-    mixinMergeStrategy: (fields, context) => (context === NO_CONTEXT ? fields : { ...context, ...fields }),
+    // (Object.assign, not object spread: spread is several times slower here, on the hottest path.)
+    mixinMergeStrategy: (fields, context) =>
+      context === NO_CONTEXT ? fields : Object.assign({}, context, fields),
     serializers: { err: (error: Error) => redactValue(pino.stdSerializers.err(error)) },
     hooks: {
       // Messages are free text: scrub anything shaped like a token before it is formatted.

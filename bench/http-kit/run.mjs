@@ -1,0 +1,87 @@
+// bench/http-kit: requests/s of one JSON route served by bare fastify and by the Stratus HTTP kit
+// (request logging on, to a file), alternating in one run after a warm-up. Target: kit >= 0.80 of bare.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { mean, repoRoot, writeResult } from '../lib/result.mjs';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 50;
+
+async function startServer(mode) {
+  const child = spawn(process.execPath, [join(repoRoot, 'bench', 'http-kit', 'server.mjs'), mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [url] = await once(createInterface({ input: child.stdout }), 'line');
+  return { url, cpuSeconds: () => cpuSecondsOf(child.pid), stop: () => child.kill('SIGKILL') };
+}
+
+/**
+ * CPU time (user + system) a process has used, from /proc. CPU per request stays meaningful when
+ * other work shares the machine, where requests/s alone swings with the load.
+ */
+function cpuSecondsOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const clockTicksPerSecond = 100;
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+async function load(url, seconds) {
+  const result = await autocannon({ url: `${url}/orders/o-1`, connections: CONNECTIONS, duration: seconds });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result;
+}
+
+async function measure(mode) {
+  const server = await startServer(mode);
+  try {
+    await load(server.url, 1); // warm-up: JIT, connection pool
+    const cpuBefore = server.cpuSeconds();
+    const result = await load(server.url, SECONDS);
+    const cpuUsPerRequest = ((server.cpuSeconds() - cpuBefore) * 1e6) / result.requests.total;
+    return {
+      rps: result.requests.average,
+      p99_ms: result.latency.p99,
+      cpu_us_per_request: Math.round(cpuUsPerRequest),
+    };
+  } finally {
+    server.stop();
+  }
+}
+
+const runs = { bare: [], kit: [] };
+for (let round = 0; round < ROUNDS; round++) {
+  for (const mode of round % 2 === 0 ? ['bare', 'kit'] : ['kit', 'bare']) {
+    const run = await measure(mode);
+    runs[mode].push(run);
+    process.stdout.write(
+      `round ${round + 1} ${mode}: ${Math.round(run.rps)} req/s, p99 ${run.p99_ms} ms, ${run.cpu_us_per_request} µs CPU/request\n`,
+    );
+  }
+}
+
+const subject = mean(runs.kit.map((run) => run.rps));
+const baseline = mean(runs.bare.map((run) => run.rps));
+const cpuKit = mean(runs.kit.map((run) => run.cpu_us_per_request));
+const cpuBare = mean(runs.bare.map((run) => run.cpu_us_per_request));
+writeResult({
+  name: 'http-kit',
+  unit: 'req/s',
+  subject: Math.round(subject),
+  baseline: Math.round(baseline),
+  ratio: Math.round((subject / baseline) * 1000) / 1000,
+  target: '>= 0.80',
+  met: subject / baseline >= 0.8,
+  cpu_us_per_request: {
+    kit: Math.round(cpuKit),
+    bare: Math.round(cpuBare),
+    ratio_bare_over_kit: Math.round((cpuBare / cpuKit) * 1000) / 1000,
+  },
+  setup: `GET /orders/:id JSON, autocannon ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s after 1 s warm-up; server in its own process; kit logs request_started/request_completed at info to a file`,
+  rounds: runs,
+});

@@ -1,0 +1,47 @@
+// One server for the http-kit benchmark, in its own process: `bare` fastify, or the Stratus `kit`
+// with request logging on, written to a file. Prints its URL on stdout once listening.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import pino from 'pino';
+import {
+  baseServiceSettings,
+  createLogger,
+  createService,
+  httpSettings,
+  loadSettings,
+} from '../../packages/core/dist/index.js';
+
+const order = { id: 'o-1', sku: 'A-100', quantity: 2, status: 'accepted', tags: ['priority', 'gift'] };
+const mode = process.argv[2];
+
+if (mode === 'bare') {
+  const app = Fastify();
+  app.get('/orders/:id', async () => order);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`http://127.0.0.1:${app.server.address().port}\n`);
+} else if (mode === 'kit') {
+  const settings = loadSettings(baseServiceSettings.extend(httpSettings.shape), {
+    env: {
+      SERVICE_NAME: 'bench',
+      ENVIRONMENT: 'prod',
+      PORT: '0',
+      LOG_LEVEL: process.env.KIT_LOG_LEVEL ?? 'info',
+    },
+    envFile: false,
+  });
+  const logFile = join(mkdtempSync(join(tmpdir(), 'stratus-bench-')), 'service.log');
+  const logger = createLogger(settings, { destination: pino.destination({ dest: logFile, sync: false }) });
+  const service = await createService({
+    settings,
+    logger,
+    routes: (app) => {
+      app.get('/orders/:id', async () => order);
+    },
+  });
+  process.stdout.write(`${await service.listen()}\n`);
+} else {
+  process.stderr.write('usage: server.mjs bare|kit\n');
+  process.exit(2);
+}
