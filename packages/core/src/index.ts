@@ -30,6 +30,23 @@ export {
   prefersPrettyOutput,
 } from './logging/logger.js';
 export { redactText, redactValue } from './logging/redaction.js';
+export { type ApiKeyAuthOptions, apiKeyAuth } from './service-client/api-key-auth.js';
+export {
+  type ApiKeySource,
+  CachedApiKeySource,
+  type CachedApiKeySourceOptions,
+  DEFAULT_API_KEY_TTL_MS,
+  staticApiKey,
+} from './service-client/api-key-source.js';
+export { ServiceCallError, type ServiceCallErrorCode } from './service-client/service-call-error.js';
+export {
+  type CallOptions,
+  createServiceClient,
+  type HttpMethod,
+  retryAfterMs,
+  type ServiceClient,
+  type ServiceClientOptions,
+} from './service-client/service-client.js';
 export {
   type LoadSettingsOptions,
   loadSettings,

@@ -49,13 +49,22 @@ export const DEFAULT_SAMPLING_RULE: SamplingRule = {
  * `aws xray create-sampling-rule --cli-input-json`); or `{ "SamplingRuleRecords": [...] }` (what
  * `aws xray get-sampling-rules` prints, so rules can be copied from an account).
  */
-const rulesDocument = z.union([
-  z.array(samplingRule),
-  z.object({ SamplingRule: samplingRule }).transform((document) => [document.SamplingRule]),
-  z
-    .object({ SamplingRuleRecords: z.array(z.object({ SamplingRule: samplingRule })) })
-    .transform((document) => document.SamplingRuleRecords.map((record) => record.SamplingRule)),
-]);
+function rulesDocumentOf(json: unknown) {
+  if (Array.isArray(json)) return z.array(samplingRule).safeParse(json);
+  if (typeof json === 'object' && json !== null && 'SamplingRuleRecords' in json) {
+    return z
+      .object({ SamplingRuleRecords: z.array(z.object({ SamplingRule: samplingRule })) })
+      .transform((document) => document.SamplingRuleRecords.map((record) => record.SamplingRule))
+      .safeParse(json);
+  }
+  return z
+    .object(
+      { SamplingRule: samplingRule },
+      'expected a list of SamplingRule objects, {SamplingRule} or {SamplingRuleRecords}',
+    )
+    .transform((document) => [document.SamplingRule])
+    .safeParse(json);
+}
 
 export class SamplingRulesError extends Error {
   override readonly name = 'SamplingRulesError';
@@ -73,7 +82,7 @@ export function parseSamplingRules(text: string, source: string): SamplingRule[]
   } catch (error) {
     throw new SamplingRulesError(`${source}: sampling rules are not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = rulesDocument.safeParse(json);
+  const parsed = rulesDocumentOf(json);
   if (!parsed.success) {
     const issues = parsed.error.issues
       .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
@@ -150,7 +159,7 @@ export function wildcardMatch(pattern: string, text: string): boolean {
   let star = -1;
   let resume = 0;
   while (ti < t.length) {
-    if (pi < p.length && (p[pi] === '?' || p[pi] === t[ti])) {
+    if (pi < p.length && p[pi] !== '*' && (p[pi] === '?' || p[pi] === t[ti])) {
       pi++;
       ti++;
     } else if (pi < p.length && p[pi] === '*') {
