@@ -19,6 +19,8 @@ export const readinessCheckResult = z.object({
   status: z.enum(['pass', 'fail']),
   duration_ms: z.number(),
   reason: z.string().optional(),
+  /** What a passing check had to say. */
+  detail: z.string().optional(),
 });
 
 export const readyBody = z.object({

@@ -3,7 +3,10 @@ import type { ReadinessCheckResult, ReadyBody } from './models.js';
 export interface ReadinessCheck {
   /** Shown in `/ready`; name what is checked: `database`, `ground-truth`, `opensearch`. */
   name: string;
-  /** Passes when it resolves to anything but `false`; fails when it throws, rejects or times out. */
+  /**
+   * Passes when it resolves to anything but `false`; fails when it throws, rejects or times out.
+   * A passing check may resolve to `{ detail: '…' }` to say more (e.g. "ground truth not loaded yet").
+   */
   check: () => unknown | Promise<unknown>;
   /** Default READY_CHECK_TIMEOUT_MS. */
   timeoutMs?: number;
@@ -32,7 +35,13 @@ async function runOne(check: ReadinessCheck, timeoutMs: number): Promise<Readine
     const durationMs = Math.round(performance.now() - started);
     if (outcome === false)
       return { name: check.name, status: 'fail', duration_ms: durationMs, reason: 'check returned false' };
-    return { name: check.name, status: 'pass', duration_ms: durationMs };
+    const detail = (outcome as { detail?: unknown } | null | undefined)?.detail;
+    return {
+      name: check.name,
+      status: 'pass',
+      duration_ms: durationMs,
+      ...(typeof detail === 'string' ? { detail: detail.slice(0, 200) } : {}),
+    };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return {
