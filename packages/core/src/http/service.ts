@@ -35,7 +35,7 @@ export type ServiceApp = FastifyInstance<
 export interface CreateServiceOptions {
   settings: ServiceSettings;
   /** The service's own routes. They are load-shed (503) with /health when the process is under pressure. */
-  routes?: (app: ServiceApp) => void | Promise<void>;
+  routes?: (app: ServiceApp, kit: { stats: StatsRegistry; logger: Logger }) => void | Promise<void>;
   readinessChecks?: ReadinessCheck[];
   /** Default: a logger made from the settings. */
   logger?: Logger;
@@ -192,7 +192,7 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
       logLevel: PROBE_ROUTE.logLevel,
       handler: async () => health,
     });
-    if (options.routes) await options.routes(scope as ServiceApp);
+    if (options.routes) await options.routes(scope as ServiceApp, { stats, logger });
   });
 
   let closing: Promise<void> | undefined;
