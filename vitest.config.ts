@@ -9,6 +9,7 @@ const workspaceSources: Record<string, string> = {
   '@stratus/aws': 'packages/aws/src/index.ts',
   '@stratus/jobs': 'packages/jobs/src/index.ts',
   '@stratus/test-peers': 'test/peers/src/index.ts',
+  '@stratus/cli': 'packages/cli/src/index.ts',
 };
 
 export default defineConfig({
