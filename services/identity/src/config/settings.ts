@@ -1,6 +1,7 @@
 import { envInteger, fullSettings, httpSettings, port, xrayTracingSettings } from '@stratus/core';
 import { z } from 'zod';
 import { FIREBASE_KEY_SET_URL } from '../adapters/firebase-token-verifier.js';
+import samplingRules from './sampling-rules.json' with { type: 'json' };
 
 /**
  * The settings of the two functions and of the local service that runs both. Each is parsed once at
@@ -14,6 +15,16 @@ const eventBusName = z
   .string()
   .regex(/^[\w.-]{1,256}$|^arn:aws[a-z-]*:events:/, 'must be an event bus name or ARN');
 
+/**
+ * The plan's sampling rules, in AWS's SamplingRule format (the same file can create the rules in X-Ray):
+ * `POST /auth/*` 5 per second then 10%, everything else 1 per second then 5%. XRAY_SAMPLING_RULES or
+ * XRAY_SAMPLING_RULES_FILE replace them. In Lambda the function follows the Sampled flag it is
+ * invoked with, which X-Ray decides with the account's rules.
+ */
+const identityTracingSettings = xrayTracingSettings.extend({
+  XRAY_SAMPLING_RULES: z.string().min(1).default(JSON.stringify(samplingRules)),
+});
+
 /** Shared by every AWS client of the service. */
 const awsClientSettings = z.object({
   /** Attempts per AWS call, first one included; the SDK backs off between them. */
@@ -23,7 +34,7 @@ const awsClientSettings = z.object({
 });
 
 export const authExchangeSettings = fullSettings.extend({
-  ...xrayTracingSettings.shape,
+  ...identityTracingSettings.shape,
   ...awsClientSettings.shape,
   SERVICE_NAME: fullSettings.shape.SERVICE_NAME.default('auth-exchange'),
   /** The Firebase project whose ID tokens are accepted (their `aud`). */
@@ -46,7 +57,7 @@ export const authExchangeSettings = fullSettings.extend({
 });
 
 export const userProfileSettings = fullSettings.extend({
-  ...xrayTracingSettings.shape,
+  ...identityTracingSettings.shape,
   ...awsClientSettings.shape,
   SERVICE_NAME: fullSettings.shape.SERVICE_NAME.default('user-profile'),
   USERS_TABLE: z
