@@ -2,7 +2,11 @@ import { App, AspectPriority, Aspects, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { EnvironmentConfig, EnvironmentName } from './config/environments.js';
 import { environmentNames } from './config/environments.js';
-import { type EnvironmentOverrides, resolveEnvironment } from './config/resolve-environment.js';
+import {
+  type EnvironmentOverrides,
+  imageServices,
+  resolveEnvironment,
+} from './config/resolve-environment.js';
 import { ActiveTracingForEveryFunction } from './constructs/active-tracing.js';
 import { allowPlaceholderBundlesContext } from './constructs/lambda-code.js';
 import { EvalMetricsStack } from './stacks/eval-metrics-stack.js';
@@ -98,9 +102,27 @@ export function createStratusApp(options: StratusAppOptions = {}): {
     ...(options.outdir ? { outdir: options.outdir } : {}),
     context: { ...featureFlags, [allowPlaceholderBundlesContext]: options.allowPlaceholderBundles ?? false },
   });
-  const names = options.environments ?? environmentNames;
-  const environments = names.map((name) => addEnvironment(app, resolveEnvironment(name, options.overrides)));
+  // The cdk CLI passes `-c env=... -c imageDigest.<service>=...` as context to the App.
+  const contextEnv = app.node.tryGetContext('env') as unknown;
+  const names = options.environments ?? (contextEnv === undefined ? environmentNames : [contextEnv]);
+  const overrides = options.overrides ?? overridesFromContext(app);
+  const environments = names.map((name) => addEnvironment(app, resolveEnvironment(name, overrides)));
   Aspects.of(app).add(new ActiveTracingForEveryFunction(), { priority: AspectPriority.MUTATING });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, environments };
+}
+
+function overridesFromContext(app: App): EnvironmentOverrides {
+  const text = (key: string) => {
+    const value = app.node.tryGetContext(key) as unknown;
+    return value === undefined ? undefined : String(value);
+  };
+  const digests: NonNullable<EnvironmentOverrides['imageDigests']> = {};
+  for (const service of imageServices) {
+    const digest = text(`imageDigest.${service}`);
+    if (digest !== undefined) digests[service] = digest;
+  }
+  const account = text('account');
+  const region = text('region');
+  return { ...(account ? { account } : {}), ...(region ? { region } : {}), imageDigests: digests };
 }

@@ -7,11 +7,15 @@ import {
   type ImageDigestReference,
 } from './environments.js';
 
+/** Services whose image digest CI passes at deploy time. */
+export const imageServices = ['file-processing', 'eval-metrics', 'api'] as const;
+export type ImageService = (typeof imageServices)[number];
+
 /** What can be overridden at synth time with `-c key=value` (CI passes the pushed image digests). */
 export interface EnvironmentOverrides {
   readonly account?: string;
   readonly region?: string;
-  readonly imageDigests?: Partial<Record<'file-processing' | 'eval-metrics' | 'api', string>>;
+  readonly imageDigests?: Partial<Record<ImageService, string>>;
 }
 
 /** Bad infrastructure input: names the setting and what was wrong with it. */
