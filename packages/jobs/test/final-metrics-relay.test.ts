@@ -150,6 +150,43 @@ for (const backend of storeBackends) {
       ]);
     });
 
+    it('a relay that dies mid-delivery: its lease ends and a new relay delivers each job exactly once', async () => {
+      const ids = await endJobs(3);
+      const realSink = new OpenSearchFinalMetricsSink(sigv4Client(peer), { index });
+      let sent = false;
+      const dying = new FinalMetricsRelay({
+        outbox,
+        // The node applies the bulk request, then the process is gone: no answer is ever processed.
+        sink: {
+          deliver: async (documents) => {
+            await realSink.deliver(documents);
+            sent = true;
+            return new Promise(() => {});
+          },
+        },
+        logger,
+        leaseMs: 50,
+      });
+      void dying.deliverDue();
+      await expect.poll(() => sent).toBe(true);
+      let delivered = 0;
+      await expect
+        .poll(async () => {
+          delivered += await relay.drain();
+          return delivered;
+        })
+        .toBe(3);
+      expectDeliveredExactlyOnce(ids);
+      expect(peer.writes.filter((w) => ids.includes(w.id)).map((w) => w.result)).toEqual([
+        'created',
+        'created',
+        'created',
+        'noop',
+        'noop',
+        'noop',
+      ]);
+    });
+
     it("the caller's commit neither fails nor waits while OpenSearch hangs", async () => {
       const first = await endJobs(1);
       peer.holdRequests();

@@ -1,16 +1,20 @@
-import { Client } from '@opensearch-project/opensearch';
-import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
+import type { Client } from '@opensearch-project/opensearch';
+import { createOpenSearchClient } from '@stratus/aws';
 import type { OpenSearchPeer, PeerCredentials } from '@stratus/test-peers';
 
-/** The official client signing with SigV4 (service `es`), as it is set up for Amazon OpenSearch Service. */
+/**
+ * The client @stratus/aws makes for Amazon OpenSearch Service (official client, AwsSigv4Signer,
+ * service `es`), with fixed test credentials. Retries are off: the relay does its own.
+ */
 export function sigv4Client(
   peer: OpenSearchPeer,
   credentials: PeerCredentials = peer.defaultCredentials,
 ): Client {
-  return new Client({
-    ...AwsSigv4Signer({ region: peer.region, service: 'es', getCredentials: async () => credentials }),
+  return createOpenSearchClient({
     node: peer.url,
+    region: peer.region,
+    service: 'es',
+    credentials: async () => credentials,
     maxRetries: 0,
-    requestTimeout: 10_000,
   });
 }

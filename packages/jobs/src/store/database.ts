@@ -61,7 +61,8 @@ function openPostgres(connectionString: string, max: number): Database {
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
-  const db = await PGlite.create(dataDir);
+  const db = new PGlite(dataDir);
+  await db.waitReady;
   return {
     kind: 'pglite',
     async query<Row>(text: string, params: readonly unknown[] = []) {
