@@ -1,7 +1,8 @@
-import { configureTracing, parseSamplingRules, type Tracing, wildcardMatch } from '@stratus/core';
+import { parseSamplingRules, type Tracing, wildcardMatch } from '@stratus/core';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '@stratus/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthExchangeFunction } from '../src/app/auth-exchange-function.js';
+import { configureLambdaTracing } from '../src/app/lambda-tracing.js';
 import { createUserProfileFunction } from '../src/app/user-profile-function.js';
 import { userProfileSettings } from '../src/config/settings.js';
 import { type IdentityStack, startIdentityStack } from './fixtures/identity-stack.js';
@@ -20,7 +21,8 @@ const profileResults: Promise<unknown>[] = [];
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
   stack = await startIdentityStack({ ENABLE_TRACING: 'true', OTLP_ENDPOINT: receiver.url });
-  tracing = await configureTracing(stack.settings);
+  // The tracing the Lambda bundles use.
+  tracing = configureLambdaTracing(stack.settings);
   const profileFunction = createUserProfileFunction(stack.settings, {
     logger: stack.logger,
     tracing,

@@ -7,7 +7,7 @@ import {
   type StatsRegistry,
   setUser,
 } from '@stratus/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type FirebaseTokenVerifier, KeySetUnavailable } from '../adapters/firebase-token-verifier.js';
 import type { UserSignedInPublisher } from '../adapters/user-signed-in-publisher.js';
 import type { TemporaryCredentials, WebIdentityRole } from '../adapters/web-identity-role.js';

@@ -1,5 +1,5 @@
 import { envInteger, fullSettings, httpSettings, port, xrayTracingSettings } from '@stratus/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FIREBASE_KEY_SET_URL } from '../adapters/firebase-token-verifier.js';
 import samplingRules from './sampling-rules.json' with { type: 'json' };
 

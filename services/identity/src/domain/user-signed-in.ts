@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type FirebaseIdentity, MAX_USER_ID_LENGTH } from './id-token-claims.js';
 
 /** `detail-type` of the event on the bus; `source` is a setting (default `stratus.identity`). */

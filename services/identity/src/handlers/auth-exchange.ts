@@ -1,15 +1,15 @@
 /**
- * Lambda entry point of auth-exchange (bundled to dist-lambda/auth-exchange.mjs). Settings, clients
+ * Lambda entry point of auth-exchange (bundled to dist/lambda/auth-exchange.mjs). Settings, clients
  * and tracing are made once per execution environment, during Lambda's init phase.
  */
-import { configureTracing, createLogger, loadSettings } from '@stratus/core';
+import { createLogger, loadSettings } from '@stratus/core';
 import { createAuthExchangeFunction } from '../app/auth-exchange-function.js';
+import { configureLambdaTracing } from '../app/lambda-tracing.js';
 import { authExchangeSettings } from '../config/settings.js';
 
 const settings = loadSettings(authExchangeSettings, { envFile: false });
-const tracing = await configureTracing({
-  ...settings,
-  CLOUD_PLATFORM: settings.CLOUD_PLATFORM ?? 'aws_lambda',
-});
 
-export const handler = createAuthExchangeFunction(settings, { logger: createLogger(settings), tracing });
+export const handler = createAuthExchangeFunction(settings, {
+  logger: createLogger(settings),
+  tracing: configureLambdaTracing(settings),
+});
