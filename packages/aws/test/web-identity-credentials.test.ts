@@ -15,10 +15,32 @@ const roleArn = 'arn:aws:iam::111122223333:role/stratus-wif';
 
 const google = new GoogleTokenPeer({ defaultServiceAccount: workload, impersonable: [shared] });
 let sts: StsPeer;
-const savedEnv = {
-  GCE_METADATA_HOST: process.env.GCE_METADATA_HOST,
-  GOOGLE_CLOUD_PROJECT: process.env.GOOGLE_CLOUD_PROJECT,
+/**
+ * The process environment is what google-auth-library and the SDK chain read, so the test sets it as
+ * a pod would and hides anything of the machine's own (keys, profiles, ADC files) that would win.
+ */
+const testEnv: Record<string, string | undefined> = {
+  GCE_METADATA_HOST: undefined,
+  // Set on GKE by most deployments; without it GoogleAuth also asks a gcloud CLI, which takes seconds.
+  GOOGLE_CLOUD_PROJECT: 'stratus-test',
+  GOOGLE_APPLICATION_CREDENTIALS: undefined,
+  AWS_ACCESS_KEY_ID: undefined,
+  AWS_SECRET_ACCESS_KEY: undefined,
+  AWS_SESSION_TOKEN: undefined,
+  AWS_PROFILE: undefined,
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+  AWS_CONFIG_FILE: '/nonexistent/aws-config',
+  AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+  AWS_ROLE_ARN: undefined,
 };
+const savedEnv = Object.fromEntries(Object.keys(testEnv).map((name) => [name, process.env[name]]));
+
+function setEnv(values: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+}
 
 beforeAll(async () => {
   await google.start();
@@ -37,15 +59,10 @@ beforeAll(async () => {
     },
   }).start();
   // google-auth-library reaches the metadata server through this variable, as on GKE.
-  process.env.GCE_METADATA_HOST = google.metadataHost;
-  // Set on GKE by most deployments; without it GoogleAuth also asks a gcloud CLI, which takes seconds.
-  process.env.GOOGLE_CLOUD_PROJECT = 'stratus-test';
+  setEnv({ ...testEnv, GCE_METADATA_HOST: google.metadataHost });
 });
 afterAll(async () => {
-  for (const [name, value] of Object.entries(savedEnv)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  setEnv(savedEnv);
   await Promise.all([google.stop(), sts.stop()]);
 });
 
@@ -216,9 +233,11 @@ describe('EKS IRSA through the SDK chain', () => {
         exp: nowSeconds + 3600,
       }),
     );
-    const saved = { file: process.env.AWS_WEB_IDENTITY_TOKEN_FILE, role: process.env.AWS_ROLE_ARN };
-    process.env.AWS_WEB_IDENTITY_TOKEN_FILE = tokenFile;
-    process.env.AWS_ROLE_ARN = 'arn:aws:iam::111122223333:role/irsa-app';
+    // What EKS sets in a pod whose service account is annotated with the role.
+    setEnv({
+      AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+      AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/irsa-app',
+    });
     try {
       const settings = awsCredentialSettings.parse({
         AWS_ROLE_ARN: process.env.AWS_ROLE_ARN,
@@ -233,10 +252,7 @@ describe('EKS IRSA through the SDK chain', () => {
         RoleArn: 'arn:aws:iam::111122223333:role/irsa-app',
       });
     } finally {
-      if (saved.file === undefined) delete process.env.AWS_WEB_IDENTITY_TOKEN_FILE;
-      else process.env.AWS_WEB_IDENTITY_TOKEN_FILE = saved.file;
-      if (saved.role === undefined) delete process.env.AWS_ROLE_ARN;
-      else process.env.AWS_ROLE_ARN = saved.role;
+      setEnv({ AWS_WEB_IDENTITY_TOKEN_FILE: undefined, AWS_ROLE_ARN: undefined });
       await rm(folder, { recursive: true, force: true });
     }
   });
