@@ -71,6 +71,15 @@ export {
   type OpenedObject,
   S3ObjectReader,
 } from './objects/object-reader.js';
+// Secrets: the service's API key from Secrets Manager.
+export {
+  type ApiKeySecretSettings,
+  apiKeySecretId,
+  apiKeySecretSettings,
+  DEFAULT_API_KEY_SECRET_ID_PATTERN,
+  type SecretsManagerApiKeySourceOptions,
+  secretsManagerApiKeySource,
+} from './secrets/api-key-secret.js';
 // Settings groups.
 export {
   type AwsCredentialSettings,

@@ -4,6 +4,7 @@ export * from './google-token-peer.js';
 export * from './langfuse-peer.js';
 export * from './opensearch-peer.js';
 export * from './otlp-receiver.js';
+export * from './secrets-manager-peer.js';
 export * from './sigv4-verifier.js';
 export * from './sns-certificate-peer.js';
 export * from './sns-delivery-peer.js';
