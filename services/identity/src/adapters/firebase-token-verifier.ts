@@ -34,14 +34,19 @@ export interface KeySetOptions {
 
 /**
  * Google's key set, fetched on first use and cached; an unknown `kid` fetches again (at most every
- * 30 s), which is how a rotated key is picked up.
+ * 30 s), which is how a rotated key is picked up. The set itself is made on first use too: making it
+ * loads Node's fetch (undici), which would otherwise add to every Lambda cold start's init.
  */
 export function remoteFirebaseKeySet(options: KeySetOptions): JWTVerifyGetKey {
-  return createRemoteJWKSet(new URL(options.url), {
-    cacheMaxAge: options.cacheMaxAgeMs,
-    cooldownDuration: 30_000,
-    timeoutDuration: options.timeoutMs,
-  });
+  let keySet: JWTVerifyGetKey | undefined;
+  return (header, input) => {
+    keySet ??= createRemoteJWKSet(new URL(options.url), {
+      cacheMaxAge: options.cacheMaxAgeMs,
+      cooldownDuration: 30_000,
+      timeoutDuration: options.timeoutMs,
+    });
+    return keySet(header, input);
+  };
 }
 
 export interface FirebaseTokenVerifierOptions {
