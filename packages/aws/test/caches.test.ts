@@ -62,3 +62,26 @@ describe('RefreshingValue', () => {
     expect(await value.get()).toBe('ok');
   });
 });
+
+describe('RefreshingValue inside the refresh window', () => {
+  it('hands out the old value while a refresh fails, and nothing once it has expired', async () => {
+    let clock = 0;
+    let failing = false;
+    const value = new RefreshingValue<string>({
+      refreshBeforeMs: 100,
+      now: () => clock,
+      load: async () => {
+        if (failing) throw new Error('issuer down');
+        return { value: `v${clock}`, expiresAt: clock + 1000 };
+      },
+    });
+    expect(await value.get()).toBe('v0');
+    failing = true;
+    clock = 950;
+    expect(await value.get()).toBe('v0');
+    clock = 1000;
+    await expect(value.get()).rejects.toThrow('issuer down');
+    failing = false;
+    expect(await value.get()).toBe('v1000');
+  });
+});

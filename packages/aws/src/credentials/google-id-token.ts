@@ -1,4 +1,4 @@
-import { type Compute, GoogleAuth, Impersonated } from 'google-auth-library';
+import { type AuthClient, GoogleAuth, Impersonated } from 'google-auth-library';
 import { type Expiring, RefreshingValue } from './refreshing-value.js';
 
 /** Anything that can mint a Google-signed OIDC ID token for an audience. */
@@ -13,8 +13,12 @@ export interface GoogleIdTokenSource {
 export function nativeGoogleIdTokenSource(auth: GoogleAuth = new GoogleAuth()): GoogleIdTokenSource {
   return {
     async fetchIdToken(audience) {
-      const client = await auth.getIdTokenClient(audience);
-      return client.idTokenProvider.fetchIdToken(audience);
+      try {
+        const client = await auth.getIdTokenClient(audience);
+        return await client.idTokenProvider.fetchIdToken(audience);
+      } catch (error) {
+        throw googleTokenError('could not get the workload ID token', error);
+      }
     },
   };
 }
@@ -23,7 +27,7 @@ export interface ImpersonatedGoogleIdTokenSourceOptions {
   /** The service account whose ID token is minted (SHARED_SA_EMAIL). */
   serviceAccountEmail: string;
   /** The caller's own credentials; default: the environment's (metadata server or key file). */
-  sourceClient?: Compute | Awaited<ReturnType<GoogleAuth['getClient']>>;
+  sourceClient?: AuthClient;
   /** IAM Credentials API base URL; default https://iamcredentials.googleapis.com. */
   iamCredentialsEndpoint?: string;
 }
@@ -41,15 +45,27 @@ export function impersonatedGoogleIdTokenSource(
       if (!impersonated) {
         const sourceClient = options.sourceClient ?? (await new GoogleAuth().getClient());
         impersonated = new Impersonated({
-          sourceClient: sourceClient as Compute,
+          sourceClient,
           targetPrincipal: options.serviceAccountEmail,
           targetScopes: ['https://www.googleapis.com/auth/cloud-platform'],
           ...(options.iamCredentialsEndpoint ? { endpoint: options.iamCredentialsEndpoint } : {}),
         });
       }
-      return impersonated.fetchIdToken(audience, { includeEmail: true });
+      try {
+        return await impersonated.fetchIdToken(audience, { includeEmail: true });
+      } catch (error) {
+        throw googleTokenError(`could not get an ID token of ${options.serviceAccountEmail}`, error);
+      }
     },
   };
+}
+
+/**
+ * A plain error with Google's message only: google-auth-library's errors carry the request,
+ * bearer token included, which must never reach a log.
+ */
+function googleTokenError(what: string, error: unknown): Error {
+  return new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 /** The `exp` of a JWT in milliseconds, read without verifying it (the token came straight from Google). */

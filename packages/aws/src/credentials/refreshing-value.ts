@@ -15,8 +15,9 @@ export interface RefreshingValueOptions<T> {
 
 /**
  * A cached value refreshed before it expires, with one refresh in flight at a time: every caller
- * that arrives while a refresh runs waits for that same refresh. A value inside the refresh window
- * but not yet expired is replaced by waiting callers, never handed out after its expiry.
+ * that arrives while a refresh runs waits for that same refresh. Inside the refresh window callers
+ * wait for the new value; if that refresh fails they still get the old one until it expires, so a
+ * brief outage of the issuer costs nothing. An expired value is never handed out.
  */
 export class RefreshingValue<T> {
   private current: Expiring<T> | undefined;
@@ -37,7 +38,12 @@ export class RefreshingValue<T> {
     ) {
       return current.value;
     }
-    return (await this.refresh()).value;
+    try {
+      return (await this.refresh()).value;
+    } catch (error) {
+      if (current?.expiresAt !== undefined && this.now() < current.expiresAt) return current.value;
+      throw error;
+    }
   }
 
   /** The cached value with its expiry, without refreshing; undefined before the first load. */
