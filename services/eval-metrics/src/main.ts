@@ -40,11 +40,6 @@ if (spec.mode === 'ground_truth' && !settings.GROUND_TRUTH_BUCKET) {
   process.exit(1);
 }
 
-const database = await openPollDatabase({
-  databaseUrl: settings.DATABASE_URL,
-  dataDir: settings.EVAL_DATA_DIR,
-});
-const store = await PollStore.open(database, `${settings.LANGFUSE_READ_API}:${spec.version}`);
 const reader = createObjectReader(settings, () => {
   return new S3Client({
     region: awsRegionOf(settings) ?? 'us-east-1',
@@ -69,15 +64,17 @@ const source = langfuseTraceSource({
     .map((key) => key.trace.split('.')[1]!),
 });
 
-const { service } = await createEvalMetricsService(settings, {
-  spec,
+// Opened in the background: PGlite takes seconds to start, and only the poller needs it.
+const storage = openPollDatabase({
+  databaseUrl: settings.DATABASE_URL,
+  dataDir: settings.EVAL_DATA_DIR,
+}).then(async (database) => ({
   database,
-  store,
-  source,
-  groundTruth,
-  logger,
-});
-service.onShutdown('database', () => database.close());
+  store: await PollStore.open(database, `${settings.LANGFUSE_READ_API}:${spec.version}`),
+}));
+const { service } = await createEvalMetricsService(settings, { spec, storage, source, groundTruth, logger });
+// Registered after the poller's hook, so it runs once the poller has stopped.
+service.onShutdown('database', async () => (await storage).database.close());
 // Loaded in the background: the service is ready at once and /ready says while ground truth is empty.
 if (spec.mode === 'ground_truth') void groundTruth.refresh();
 await service.run();

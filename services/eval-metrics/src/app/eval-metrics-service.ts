@@ -8,10 +8,18 @@ import { registerEvaluateRoute } from '../handlers/evaluate-route.js';
 import { Poller } from './poller.js';
 import { EvalTelemetry, type LineSink } from './telemetry.js';
 
-export interface EvalMetricsDependencies {
-  spec: EvaluationSpec;
+export interface PollStorage {
   database: SqlDatabase;
   store: PollStore;
+}
+
+export interface EvalMetricsDependencies {
+  spec: EvaluationSpec;
+  /**
+   * The poll cursor's database, possibly still opening: POST /evaluate does not need it, so the
+   * service serves (and is ready) at once and the poller starts when it is open.
+   */
+  storage: Promise<PollStorage>;
   source: TraceSource;
   groundTruth: GroundTruthCache;
   logger?: Logger;
@@ -22,8 +30,9 @@ export interface EvalMetricsDependencies {
 
 export interface EvalMetricsService {
   service: Service;
-  poller: Poller;
   telemetry: EvalTelemetry;
+  /** The poller, once the database is open. */
+  poller: Promise<Poller>;
 }
 
 /**
@@ -34,7 +43,7 @@ export async function createEvalMetricsService(
   settings: EvalMetricsSettings,
   deps: EvalMetricsDependencies,
 ): Promise<EvalMetricsService> {
-  const { spec, groundTruth, store } = deps;
+  const { spec, groundTruth } = deps;
   const service = await createService({
     settings,
     ...(deps.logger ? { logger: deps.logger } : {}),
@@ -51,24 +60,43 @@ export async function createEvalMetricsService(
       : undefined,
   );
   const now = deps.now ?? Date.now;
-  const poller = new Poller({
-    spec,
-    source: deps.source,
-    store,
-    groundTruth,
-    telemetry,
-    logger: service.logger.child({ component: 'poller' }),
-    replicaId: settings.REPLICA_ID,
-    maxTracesPerPoll: settings.MAX_TRACES_PER_POLL,
-    ingestionDelayMs: settings.INGESTION_DELAY,
-    pollIntervalMs: settings.POLL_INTERVAL,
-    leaseTtlMs: settings.POLL_LEASE_TTL,
-    scoreWriteConcurrency: settings.SCORE_WRITE_CONCURRENCY,
-    startAt: settings.POLL_START_AT ? new Date(settings.POLL_START_AT) : new Date(now() - 24 * 3_600_000),
-    now,
+  let storage: PollStorage | undefined;
+  let storageError: string | undefined;
+  let current: Poller | undefined;
+  const poller = deps.storage.then(({ database, store }) => {
+    storage = { database, store };
+    current = new Poller({
+      spec,
+      source: deps.source,
+      store,
+      groundTruth,
+      telemetry,
+      logger: service.logger.child({ component: 'poller' }),
+      replicaId: settings.REPLICA_ID,
+      maxTracesPerPoll: settings.MAX_TRACES_PER_POLL,
+      ingestionDelayMs: settings.INGESTION_DELAY,
+      pollIntervalMs: settings.POLL_INTERVAL,
+      leaseTtlMs: settings.POLL_LEASE_TTL,
+      scoreWriteConcurrency: settings.SCORE_WRITE_CONCURRENCY,
+      startAt: settings.POLL_START_AT ? new Date(settings.POLL_START_AT) : new Date(now() - 24 * 3_600_000),
+      now,
+    });
+    return current;
+  });
+  poller.catch((error: unknown) => {
+    storageError = error instanceof Error ? error.message : String(error);
+    service.logger.error({ event: 'database_open_failed', err: error }, 'poll database failed to open');
   });
 
-  service.addReadinessCheck({ name: 'database', check: () => deps.database.query('SELECT 1') });
+  service.addReadinessCheck({
+    name: 'database',
+    check: async () => {
+      if (storageError) throw new Error(storageError);
+      if (!storage) return { detail: 'opening: polling starts when it is open' };
+      await storage.database.query('SELECT 1');
+      return { detail: 'open' };
+    },
+  });
   // Ready without ground truth (POST /evaluate with inline rows still works); the detail says it is empty.
   service.addReadinessCheck({
     name: 'ground-truth',
@@ -82,13 +110,20 @@ export async function createEvalMetricsService(
     },
   });
   service.stats.section('ground_truth', () => ({ ...groundTruth.status() }));
-  service.stats.section('poller', () => ({ ...poller.status() }));
-  service.stats.gauge('lag_s', () => poller.lagSeconds() ?? Number.NaN);
+  service.stats.section('poller', () => ({
+    polling_enabled: settings.POLLING_ENABLED,
+    ...current?.status(),
+  }));
+  service.stats.gauge('lag_s', () => current?.lagSeconds() ?? Number.NaN);
   service.stats.gauge('ground_truth_age_s', () => groundTruth.status().age_s ?? Number.NaN);
 
   if (settings.POLLING_ENABLED) {
-    service.app.addHook('onReady', async () => poller.start());
-    service.onShutdown('poller', () => poller.stop());
+    service.app.addHook('onReady', async () => {
+      void poller.then((started) => started.start()).catch(() => {});
+    });
   }
-  return { service, poller, telemetry };
+  service.onShutdown('poller', async () => {
+    if (current) await current.stop();
+  });
+  return { service, telemetry, poller };
 }

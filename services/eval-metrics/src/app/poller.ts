@@ -168,6 +168,9 @@ export class Poller {
         await store.completeWindow(replicaId, windowEnd);
         state = { watermark: windowEnd, windowEnd: undefined, pageCursor: undefined };
         this.lastWatermark = windowEnd;
+        // The window reached (almost) now: what arrives next is for the next poll.
+        result.caughtUp = true;
+        break;
       }
       // Keep the lease for as long as the poll runs.
       if (!(await store.acquireLease(replicaId, this.options.leaseTtlMs)))
