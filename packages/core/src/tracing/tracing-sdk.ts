@@ -54,17 +54,16 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
   });
 
   const fastifyInstrumentation = new FastifyOtelInstrumentation({
-    // One span per request (the X-Ray segment) and one for the handler; spans per lifecycle hook
-    // would multiply the cost of every request for little insight.
+    // One span per request: the SERVER span is the X-Ray segment, and annotations made in the
+    // handler land on it, where X-Ray indexes them. Spans per hook or for the handler would multiply
+    // the cost of every request for little insight; captureSubsegment adds children where they help.
     instrumentHooks: false,
+    instrumentHandler: false,
     ignorePaths: ({ url }) => UNTRACED_PATHS.has(url.split('?', 1)[0] ?? url),
     requestHook: (span: Span, request: FastifyRequest) => {
       span.updateName(`${request.method} ${request.routeOptions.url ?? request.url}`);
       span.setAttribute('server.address', request.host);
       span.setAttribute('http.request.header.x-request-id', request.id);
-    },
-    lifecycleHook: (span, info) => {
-      if (info.hookName === 'handler') span.updateName(`handler ${info.request.routeOptions.url}`);
     },
   });
 
@@ -83,7 +82,8 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
       fastifyInstrumentation,
       new UndiciInstrumentation(),
       // Inbound requests are traced by @fastify/otel; http covers outbound http.request (AWS SDK).
-      new HttpInstrumentation({ ignoreIncomingRequestHook: () => true }),
+      // (Not ignoreIncomingRequestHook: ignoring a request suppresses tracing for all of it.)
+      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
       new AwsInstrumentation({ suppressInternalInstrumentation: true }),
       new PgInstrumentation({ requireParentSpan: true }),
     ],
@@ -99,6 +99,13 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
         context.with(withHost, done);
       });
       await app.register(fastifyInstrumentation.plugin());
+      // Body parsing runs in stream callbacks that lose the async context the request span was made
+      // current in; enter it again for the handler, so its subsegments and outbound calls are children.
+      app.addHook('preHandler', (request, _reply, done) => {
+        const otel = request.opentelemetry();
+        if (otel.context) context.with(otel.context, done);
+        else done();
+      });
     },
     async forceFlush() {
       const provider = (trace.getTracerProvider() as ProxyTracerProvider).getDelegate() as {

@@ -156,17 +156,17 @@ describe('two services calling each other through the service client', () => {
     const catalog = server('orders', '/catalog/:sku');
     expect(checkout?.parentSpanId).toBeUndefined();
 
-    // orders: checkout -> handler -> quote_price -> fetch (client) -> pricing: quotes
+    // orders: checkout -> quote_price -> fetch (client) -> pricing: quotes
     const quoteCall = parentOf(quotes);
     expect(quoteCall).toMatchObject({ kind: 3, serviceName: 'orders' });
     const quoteSubsegment = parentOf(quoteCall);
     expect(quoteSubsegment?.name).toBe('quote_price');
-    expect(parentOf(parentOf(quoteSubsegment))).toBe(checkout);
+    expect(parentOf(quoteSubsegment)).toBe(checkout);
 
-    // pricing: quotes -> handler -> fetch (client) -> orders: catalog
+    // pricing: quotes -> fetch (client) -> orders: catalog
     const catalogCall = parentOf(catalog);
     expect(catalogCall).toMatchObject({ kind: 3, serviceName: 'pricing' });
-    expect(parentOf(parentOf(catalogCall))).toBe(quotes);
+    expect(parentOf(catalogCall)).toBe(quotes);
 
     // On the wire, each hop carried a valid X-Amzn-Trace-Id naming the caller's client span.
     for (const [header, call] of [
@@ -181,21 +181,19 @@ describe('two services calling each other through the service client', () => {
     expect(body.receivedTraceparent).toBe(`00-${traceId}-${quoteCall?.spanId}-01`);
 
     // Annotations (indexed) and metadata, in both services.
-    const checkoutHandler = spans.find((span) => parentOf(span) === checkout);
-    expect(checkoutHandler?.attributes).toMatchObject({
+    expect(checkout?.attributes).toMatchObject({
       checkout_sku: 'sku-1',
       'aws.xray.annotations': ['checkout_sku'],
     });
-    expect(JSON.parse(String(checkoutHandler?.attributes['aws.xray.metadata.default']))).toEqual({
+    expect(JSON.parse(String(checkout?.attributes['aws.xray.metadata.default']))).toEqual({
       quote: { price: 90 },
     });
-    const quotesHandler = spans.find((span) => parentOf(span) === quotes);
-    expect(quotesHandler?.attributes).toMatchObject({
+    expect(quotes?.attributes).toMatchObject({
       sku: 'sku-1',
       'aws.xray.annotations': ['sku'],
       'enduser.id': 'customer-7',
     });
-    expect(JSON.parse(String(quotesHandler?.attributes['aws.xray.metadata.pricing']))).toMatchObject({
+    expect(JSON.parse(String(quotes?.attributes['aws.xray.metadata.pricing']))).toMatchObject({
       catalog_entry: { sku: 'sku-1', listPrice: 100 },
     });
     expect(quotes?.resource).toMatchObject({

@@ -65,6 +65,9 @@ describe('X-Ray vocabulary on a traced service', () => {
           }).catch(() => undefined);
           return { id, total, xrayTraceId: currentXRayTraceId() };
         });
+        app.post('/orders', async (request) =>
+          captureSubsegment('store_order', async () => ({ stored: (request.body as { id: string }).id })),
+        );
       },
     });
     url = await service.listen();
@@ -99,21 +102,21 @@ describe('X-Ray vocabulary on a traced service', () => {
       'cloud.provider': 'aws',
       'cloud.region': 'eu-west-1',
     });
-    const handler = spans.find((span) => span.parentSpanId === server?.spanId);
-    expect(handler?.attributes).toMatchObject({
+    // Annotations made in the handler land on the request's SERVER span: the X-Ray segment.
+    expect(server?.attributes).toMatchObject({
       order_id: 'o-7',
       priority: 3,
       express: true,
       'aws.xray.annotations': ['order_id', 'priority', 'express'],
       'enduser.id': 'user-42',
     });
-    expect(JSON.parse(String(handler?.attributes['aws.xray.metadata.default']))).toEqual({
+    expect(JSON.parse(String(server?.attributes['aws.xray.metadata.default']))).toEqual({
       request: { path: '/orders/o-7' },
     });
-    expect(JSON.parse(String(handler?.attributes['aws.xray.metadata.pricing']))).toEqual({ lines: [1, 2] });
+    expect(JSON.parse(String(server?.attributes['aws.xray.metadata.pricing']))).toEqual({ lines: [1, 2] });
 
     const price = spans.find((span) => span.name === 'price_order');
-    expect(price).toMatchObject({ traceId, parentSpanId: handler?.spanId, status: { code: 0 } });
+    expect(price).toMatchObject({ traceId, parentSpanId: server?.spanId, status: { code: 0 } });
     expect(price?.attributes['aws.xray.annotations']).toEqual(['currency']);
     const reserve = spans.find((span) => span.name === 'reserve_stock');
     expect(reserve?.status).toEqual({ code: 2, message: 'out of stock' });
@@ -121,6 +124,23 @@ describe('X-Ray vocabulary on a traced service', () => {
       name: 'exception',
       attributes: { 'exception.message': 'out of stock' },
     });
+  });
+
+  it('keeps the request span current in handlers of requests with a body', async () => {
+    receiver.clear();
+    const response = await context.with(suppressTracing(context.active()), () =>
+      fetch(`${url}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'o-9' }),
+      }),
+    );
+    expect(await response.json()).toEqual({ stored: 'o-9' });
+    await tracing.forceFlush();
+    const spans = await receiver.waitForSpans((all) => all.some((span) => span.name === 'POST /orders'));
+    const server = spans.find((span) => span.name === 'POST /orders');
+    const store = spans.find((span) => span.name === 'store_order');
+    expect(store).toMatchObject({ traceId: server?.traceId, parentSpanId: server?.spanId });
   });
 
   it('does not trace health probes', async () => {

@@ -1,0 +1,96 @@
+// bench/tracing: requests/s of one route on the Stratus HTTP kit with tracing off, on with every
+// request sampled (batch export over OTLP/HTTP to a loopback receiver), and on at 5 %; alternating
+// in one run after a warm-up. Targets: 100 % sampled >= 0.75 and 5 % >= 0.90 of untraced.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { startOtlpReceiver } from '../../test/peers/dist/index.js';
+import { mean, repoRoot, writeResult } from '../lib/result.mjs';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 50;
+const MODES = ['off', 'sampled-100', 'sampled-5'];
+
+const receiver = await startOtlpReceiver();
+
+async function startServer(mode) {
+  const child = spawn(process.execPath, [join(repoRoot, 'bench', 'tracing', 'server.mjs'), mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, OTLP_ENDPOINT: receiver.url },
+  });
+  const [url] = await once(createInterface({ input: child.stdout }), 'line');
+  return { url, cpuSeconds: () => cpuSecondsOf(child.pid), stop: () => child.kill('SIGKILL') };
+}
+
+/** CPU time (user + system) a process has used, from /proc: stays comparable when the machine is busy. */
+function cpuSecondsOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function load(url, seconds) {
+  const result = await autocannon({ url: `${url}/orders/o-1`, connections: CONNECTIONS, duration: seconds });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result;
+}
+
+// All three servers run for the whole benchmark; only one is loaded at a time.
+const servers = Object.fromEntries(
+  await Promise.all(MODES.map(async (mode) => [mode, await startServer(mode)])),
+);
+const runs = Object.fromEntries(MODES.map((mode) => [mode, []]));
+try {
+  for (const mode of MODES) await load(servers[mode].url, 2); // warm-up: JIT, connections, exporter
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? MODES : [...MODES].reverse();
+    for (const mode of order) {
+      const server = servers[mode];
+      const cpuBefore = server.cpuSeconds();
+      const result = await load(server.url, SECONDS);
+      const run = {
+        rps: result.requests.average,
+        p99_ms: result.latency.p99,
+        cpu_us_per_request: Math.round(((server.cpuSeconds() - cpuBefore) * 1e6) / result.requests.total),
+      };
+      runs[mode].push(run);
+      process.stdout.write(
+        `round ${round + 1} ${mode}: ${Math.round(run.rps)} req/s, p99 ${run.p99_ms} ms, ${run.cpu_us_per_request} µs CPU/request\n`,
+      );
+    }
+  }
+} finally {
+  for (const server of Object.values(servers)) server.stop();
+}
+
+const rps = (mode) => mean(runs[mode].map((run) => run.rps));
+const cpu = (mode) => Math.round(mean(runs[mode].map((run) => run.cpu_us_per_request)));
+const round3 = (value) => Math.round(value * 1000) / 1000;
+const baseline = rps('off');
+const all = rps('sampled-100');
+const five = rps('sampled-5');
+const spans = receiver.spans();
+await receiver.close();
+writeResult({
+  name: 'tracing',
+  unit: 'req/s',
+  subject: Math.round(all),
+  baseline: Math.round(baseline),
+  ratio: round3(all / baseline),
+  target: '>= 0.75',
+  met: all / baseline >= 0.75,
+  sampled_5_percent: {
+    subject: Math.round(five),
+    ratio: round3(five / baseline),
+    target: '>= 0.90',
+    met: five / baseline >= 0.9,
+  },
+  cpu_us_per_request: { off: cpu('off'), sampled_100: cpu('sampled-100'), sampled_5: cpu('sampled-5') },
+  spans_received: spans.length,
+  setup: `GET /orders/:id JSON with one annotation on the Stratus HTTP kit (request logs to a file), autocannon ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s after 2 s warm-up each; three servers in their own processes; tracing on = @fastify/otel request + handler spans, X-Ray rules (reservoir 0, fixed rate 1.0 or 0.05), batch export over OTLP/HTTP JSON to a loopback receiver in the parent`,
+  rounds: runs,
+});
