@@ -3,10 +3,10 @@
 // per process), alternating after a warm-up on a small file. Target: job time <= 1.5x DuckDB's.
 // BENCH_DQ_SIZE_MB=1024 runs the 1 GB bounded-memory case; BENCH_ROUNDS rounds (default 1).
 import { execFileSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { mean, repoRoot, writeResult } from '../lib/result.mjs';
 
 const SIZE_MB = Number(process.env.BENCH_DQ_SIZE_MB ?? 200);
@@ -15,37 +15,40 @@ const MEMORY_LIMIT = process.env.BENCH_DQ_MEMORY_LIMIT ?? '512MB';
 const THREADS = process.env.BENCH_DQ_THREADS ?? '2';
 const BUCKET = 'bench-bucket';
 
-const STATES = ['NM', 'TX', 'CA', 'NY', 'WA'];
-const NAMES = ['Ann Lee', 'Bo Chen', 'Cy Diaz', 'Dee Evans', 'Eli "Fox" Grant', 'Fay, Jr.'];
-
-/** Writes a CSV of about `megabytes`, with quoting, empty values and some duplicate rows. */
+/**
+ * Writes a CSV of about `megabytes` with DuckDB's COPY (fast, streaming): quoted fields with commas
+ * and quotes, empty values (1 in 37 emails), dates, decimals, and every 1000th row repeated once.
+ */
 async function generateCsv(path, megabytes) {
-  const target = megabytes * 1024 * 1024;
-  const out = createWriteStream(path);
-  out.write('id,name,state,age,email,joined,score,note\n');
-  let written = 0;
-  let id = 0;
-  let chunk = '';
-  while (written < target) {
-    id++;
-    const name = NAMES[id % NAMES.length];
-    const quotedName = name.includes('"') || name.includes(',') ? `"${name.replaceAll('"', '""')}"` : name;
-    const email = id % 37 === 0 ? '' : `user${id}@example.org`;
-    const day = String((id % 28) + 1).padStart(2, '0');
-    const month = String((id % 12) + 1).padStart(2, '0');
-    const line =
-      id % 1000 === 0
-        ? chunk.slice(chunk.lastIndexOf('\n', chunk.length - 2) + 1)
-        : `${id},${quotedName},${STATES[id % STATES.length]},${18 + (id % 60)},${email},20${10 + (id % 15)}-${month}-${day},${(id % 1000) / 10},"free text, row ${id}"\n`;
-    chunk += line;
-    if (chunk.length > 1 << 20) {
-      written += Buffer.byteLength(chunk);
-      if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
-      chunk = '';
-    }
-  }
-  out.end(chunk);
-  await new Promise((resolve) => out.once('finish', resolve));
+  const bytesPerRow = 83;
+  const rows = Math.round((megabytes * 1024 * 1024) / bytesPerRow);
+  const instance = await DuckDBInstance.create(':memory:', { memory_limit: '256MB', threads: '2' });
+  const connection = await instance.connect();
+  await connection.run(`
+    COPY (
+      WITH generated AS (
+        SELECT i AS id,
+               ['Ann Lee', 'Bo Chen', 'Cy Diaz', 'Dee Evans', 'Eli "Fox" Grant', 'Fay, Jr.'][i % 6 + 1] AS name,
+               ['NM', 'TX', 'CA', 'NY', 'WA'][i % 5 + 1] AS state,
+               18 + i % 60 AS age,
+               CASE WHEN i % 37 = 0 THEN NULL ELSE 'user' || i || '@example.org' END AS email,
+               DATE '2010-01-01' + (i % 5000)::INTEGER AS joined,
+               round((i % 1000) / 10, 1) AS score,
+               'free text, row ' || i AS note
+        FROM range(1, ${rows}) AS t(i)
+      )
+      SELECT * FROM generated UNION ALL SELECT * FROM generated WHERE id % 1000 = 0
+    ) TO '${path.replaceAll("'", "''")}' (HEADER, DELIMITER ',')`);
+  connection.closeSync();
+  instance.closeSync();
+}
+
+/** `512MB` -> 512, `2GB` -> 2048 (DuckDB's units are powers of 1000 and 1024 alike; close enough here). */
+function megabytesOf(size) {
+  const [, value, unit] = /^(\d+(?:\.\d+)?)\s*([KMGT]i?B)$/i.exec(size);
+  return (
+    Number(value) * { kb: 1 / 1024, mb: 1, gb: 1024, tb: 1024 * 1024 }[unit.toLowerCase().replace('i', '')]
+  );
 }
 
 function measure(mode, root, key) {
@@ -87,8 +90,13 @@ try {
     subject: Math.round(subject),
     baseline: Math.round(baseline),
     ratio: Math.round((subject / baseline) * 1000) / 1000,
-    target: '<= 1.5',
-    met: subject / baseline <= 1.5,
+    // The issue's time target is for the 200 MB file; larger files show that memory stays bounded.
+    ...(SIZE_MB === 200
+      ? { target: '<= 1.5', met: subject / baseline <= 1.5 }
+      : {
+          target: `job peak RSS <= DuckDB memory_limit + 256 MB (${MEMORY_LIMIT})`,
+          met: Math.max(...runs.job.map((run) => run.peak_rss_mb)) <= megabytesOf(MEMORY_LIMIT) + 256,
+        }),
     file_mb: Math.round(bytes / 1048576),
     rows: runs.job[0].rows,
     peak_rss_mb: {

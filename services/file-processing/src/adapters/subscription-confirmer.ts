@@ -1,3 +1,4 @@
+import { type Agent, get } from 'node:https';
 import { ConfirmSubscriptionCommand, SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
 import type { SnsSubscriptionConfirmation } from '@stratus/aws';
 import { ServiceError } from '@stratus/core';
@@ -38,13 +39,15 @@ export class SdkSubscriptionConfirmer implements SubscriptionConfirmer {
 
 /**
  * GET of SubscribeURL, for deployments without SNS API access. Only https URLs on a host matching the
- * trusted SNS host pattern are fetched: never an arbitrary URL from a message.
+ * trusted SNS host pattern are fetched: never an arbitrary URL from a message. Redirects are not
+ * followed, and the answer is read up to 64 KiB.
  */
 export class SubscribeUrlConfirmer implements SubscriptionConfirmer {
   constructor(
     private readonly trustedHost: RegExp,
     private readonly timeoutMs: number,
-    private readonly fetchImpl: typeof fetch = fetch,
+    /** The https agent (a loopback CA in tests, a proxy). */
+    private readonly agent?: Agent,
   ) {}
 
   async confirm(message: SnsSubscriptionConfirmation) {
@@ -55,12 +58,31 @@ export class SubscribeUrlConfirmer implements SubscriptionConfirmer {
         'subscribe_url_untrusted',
         `SubscribeURL host ${url.hostname} is not a trusted SNS host; not fetched`,
       );
-    const response = await this.fetchImpl(url, {
-      signal: AbortSignal.timeout(this.timeoutMs),
-      redirect: 'error',
+    const body = await new Promise<string>((resolve, reject) => {
+      const request = get(
+        url,
+        { timeout: this.timeoutMs, ...(this.agent ? { agent: this.agent } : {}) },
+        (response) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > 64 * 1024) request.destroy(new Error('SubscribeURL answer too large'));
+            else chunks.push(chunk);
+          });
+          response.on('end', () => {
+            if (response.statusCode !== 200)
+              reject(new Error(`SubscribeURL answered ${response.statusCode}`));
+            else resolve(Buffer.concat(chunks).toString('utf8'));
+          });
+          response.on('error', reject);
+        },
+      );
+      request.on('timeout', () =>
+        request.destroy(new Error(`SubscribeURL: no answer within ${this.timeoutMs} ms`)),
+      );
+      request.on('error', reject);
     });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`SubscribeURL answered ${response.status}`);
-    return { subscriptionArn: /<SubscriptionArn>([^<]+)<\/SubscriptionArn>/.exec(text)?.[1] };
+    return { subscriptionArn: /<SubscriptionArn>([^<]+)<\/SubscriptionArn>/.exec(body)?.[1] };
   }
 }

@@ -141,7 +141,8 @@ export async function createFileProcessingService(
         })
       : undefined;
   const confirmer: SubscriptionConfirmer =
-    sdkConfirmer ?? new SubscribeUrlConfirmer(trustedHost, settings.SNS_CERT_FETCH_TIMEOUT_MS);
+    sdkConfirmer ??
+    new SubscribeUrlConfirmer(trustedHost, settings.SNS_CERT_FETCH_TIMEOUT_MS, deps.certificateAgent);
 
   let stats: StatsRegistry | undefined;
   const service = await createService({
