@@ -65,6 +65,34 @@ describe('AwsApiPeer (JSON 1.1, as EventBridge)', () => {
     unknown.destroy();
   });
 
+  it('rejects a signature dated outside the 15 minutes AWS allows', async () => {
+    const skewed = new EventBridgeClient({
+      ...peer.clientConfig(),
+      ...noRetry,
+      systemClockOffset: -20 * 60_000,
+    });
+    const error = await putEvents(skewed).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ name: 'InvalidSignatureException' });
+    expect((error as Error).message).toMatch(/^Signature expired/);
+    skewed.destroy();
+  });
+
+  it('answers a target of another service with UnknownOperationException and a bad body with SerializationException', async () => {
+    const other = await fetch(peer.url, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'secretsmanager.GetSecretValue' },
+      body: '{}',
+    });
+    expect(await other.json()).toMatchObject({ __type: 'UnknownOperationException' });
+    const notJson = await fetch(peer.url, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'AWSEvents.PutEvents' },
+      body: '[1,2',
+    });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ __type: 'SerializationException' });
+  });
+
   it('fails injected calls with the requested error, then answers again', async () => {
     peer.injectError('PutEvents', { status: 400, code: 'ThrottlingException', message: 'Rate exceeded' });
     await expect(putEvents(client)).rejects.toMatchObject({
