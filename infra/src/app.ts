@@ -8,7 +8,7 @@ import {
   resolveEnvironment,
 } from './config/resolve-environment.js';
 import { ActiveTracingForEveryFunction } from './constructs/active-tracing.js';
-import { allowPlaceholderBundlesContext } from './constructs/lambda-code.js';
+import { allowPlaceholdersContext } from './constructs/build-inputs.js';
 import { EvalMetricsStack } from './stacks/eval-metrics-stack.js';
 import { FileProcessingStack } from './stacks/file-processing-stack.js';
 import { IdentityStack } from './stacks/identity-stack.js';
@@ -31,7 +31,7 @@ export interface StratusAppOptions {
   readonly environments?: readonly EnvironmentName[];
   readonly overrides?: EnvironmentOverrides;
   /** Synthesize with placeholder Lambda bundles when the real ones are not built (tests, offline synth). */
-  readonly allowPlaceholderBundles?: boolean;
+  readonly allowPlaceholders?: boolean;
   readonly outdir?: string;
 }
 
@@ -59,9 +59,15 @@ export function addEnvironment(app: App, config: EnvironmentConfig): Environment
     terminationProtection: config.envName === 'prod',
   });
   const network = new NetworkStack(app, stackName(config, 'network'), common('network', 'VPC, subnets, NAT'));
+  const jobMetrics = new JobMetricsStack(
+    app,
+    stackName(config, 'job-metrics'),
+    common('job-metrics', 'OpenSearch metrics, WIF writer'),
+  );
   const fileProcessing = new FileProcessingStack(app, stackName(config, 'file-processing'), {
     ...common('file-processing', 'EKS cluster; S3 -> SNS -> file-processing listener and jobs'),
     vpc: network.vpc,
+    metricsDomain: { arn: jobMetrics.domainArn, endpoint: jobMetrics.domainEndpoint },
   });
   const evalMetrics = new EvalMetricsStack(app, stackName(config, 'eval-metrics'), {
     ...common('eval-metrics', 'Evaluation metrics service, Langfuse keys, CI deploy role'),
@@ -77,11 +83,6 @@ export function addEnvironment(app: App, config: EnvironmentConfig): Environment
     app,
     stackName(config, 'identity'),
     common('identity', 'Sign-in exchange and profiles'),
-  );
-  const jobMetrics = new JobMetricsStack(
-    app,
-    stackName(config, 'job-metrics'),
-    common('job-metrics', 'OpenSearch metrics, WIF writer'),
   );
   for (const stack of [network, fileProcessing, evalMetrics, platform, identity, jobMetrics]) {
     Tags.of(stack).add('project', config.project);
@@ -100,7 +101,7 @@ export function createStratusApp(options: StratusAppOptions = {}): {
     // `cdk deploy` has CloudFormation validate the templates anyway.
     builtinCloudFormationValidation: false,
     ...(options.outdir ? { outdir: options.outdir } : {}),
-    context: { ...featureFlags, [allowPlaceholderBundlesContext]: options.allowPlaceholderBundles ?? false },
+    context: { ...featureFlags, [allowPlaceholdersContext]: options.allowPlaceholders ?? false },
   });
   // The cdk CLI passes `-c env=... -c imageDigest.<service>=...` as context to the App.
   const contextEnv = app.node.tryGetContext('env') as unknown;

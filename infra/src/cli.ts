@@ -52,7 +52,7 @@ function synth(env: string, overrides: EnvironmentOverrides, outdir: string): nu
   const { app, environments } = createStratusApp({
     environments: [env as (typeof environmentNames)[number]],
     overrides,
-    allowPlaceholderBundles: true,
+    allowPlaceholders: true,
     outdir,
   });
   try {

@@ -15,6 +15,9 @@ import {
 
 let synthesized: SynthesizedApp;
 
+const awsPartition = (intrinsic: unknown) =>
+  JSON.stringify(intrinsic) === '{"Ref":"AWS::Partition"}' ? 'aws' : '<token>';
+
 beforeAll(() => {
   synthesized = synthesizeAllEnvironments();
 }, 120_000);
@@ -526,9 +529,17 @@ describe('job metrics', () => {
     expect(
       asList(statement.Action as string[]).every((action) => /^es:ESHttp(Put|Post|Get|Head)$/.test(action)),
     ).toBe(true);
-    expect(asList(statement.Resource).map((resource) => renderJoin(resource))).toEqual([
-      '<token>/job-metrics',
-      '<token>/job-metrics/*',
+    const domain = `arn:aws:es:${env.config.region}:${env.config.account}:domain/stratus-dev-metrics`;
+    expect(asList(statement.Resource).map((resource) => renderJoin(resource, awsPartition))).toEqual([
+      `${domain}/job-metrics`,
+      `${domain}/job-metrics/*`,
+    ]);
+    const fileProcessing = policyStatements(synthesized.template(env.fileProcessing)).find(
+      ({ statement }) => statement.Sid === 'WriteJobMetrics',
+    )!.statement;
+    expect(asList(fileProcessing.Resource).map((resource) => renderJoin(resource, awsPartition))).toEqual([
+      `${domain}/job-metrics`,
+      `${domain}/job-metrics/*`,
     ]);
   });
 });

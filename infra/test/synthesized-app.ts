@@ -12,7 +12,7 @@ import type { KubernetesObject } from '../src/kubernetes/objects.js';
  */
 export function synthesizeAllEnvironments() {
   const outdir = mkdtempSync(join(tmpdir(), 'stratus-infra-'));
-  const { app, environments } = createStratusApp({ allowPlaceholderBundles: true, outdir });
+  const { app, environments } = createStratusApp({ allowPlaceholders: true, outdir });
   // Throws when cdk-nag reports an unacknowledged error.
   const assembly = app.synth();
   const templates = new Map<Stack, Template>();

@@ -54,6 +54,10 @@ export interface EvalMetricsConfig {
   readonly groundTruthBucketName: string;
   readonly groundTruthPrefix: string;
   readonly langfuseBaseUrl: string;
+  /** `traces` (self-hosted Langfuse v3) or `observations` (Langfuse Cloud's v2 API). */
+  readonly langfuseReadApi: 'traces' | 'observations';
+  /** The evaluation spec (YAML), relative to the repository root; mounted into the pods. */
+  readonly specFile: string;
   readonly image: ImageDigestReference;
   /** The repository whose GitHub Actions workflow on `branch` may deploy. */
   readonly github: { readonly owner: string; readonly repository: string; readonly branch: string };
@@ -161,6 +165,8 @@ function baseConfig(envName: EnvironmentName, account: string): EnvironmentConfi
       groundTruthBucketName: name('ground-truth'),
       groundTruthPrefix: 'ground-truth/',
       langfuseBaseUrl: 'https://cloud.langfuse.com',
+      langfuseReadApi: 'observations',
+      specFile: 'services/eval-metrics/spec/evaluation-spec.yaml',
       image: { repositoryName: `${project}/eval-metrics`, digest: unpublishedDigest },
       github: { owner: 'stratus-platform', repository: 'stratus', branch: 'main' },
     },

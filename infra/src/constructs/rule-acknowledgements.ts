@@ -39,3 +39,24 @@ export function acknowledgeLambdaBasicExecution(scope: IConstruct): void {
     },
   ]);
 }
+
+/**
+ * A string with deploy-time parts as cdk-nag writes it in a finding: `{ Ref: X }` as `<X>`,
+ * `{ Fn::GetAtt: [X, Y] }` as `<X.Y>`.
+ */
+export function textAsNagShowsIt(scope: IConstruct, value: string): string {
+  const resolved = Stack.of(scope).resolve(value) as unknown;
+  if (typeof resolved === 'string') return resolved;
+  const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) throw new Error(`cannot name ${JSON.stringify(resolved)} as cdk-nag does`);
+  return join[1]
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = (part as { Ref?: string }).Ref;
+      if (ref) return `<${ref}>`;
+      const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+      if (getAtt) return `<${getAtt[0]}.${getAtt[1]}>`;
+      throw new Error(`cannot name ${JSON.stringify(part)} as cdk-nag does`);
+    })
+    .join(join[0]);
+}

@@ -73,15 +73,23 @@ export interface Container {
     readonly capabilities: { readonly drop: readonly ['ALL'] };
     readonly seccompProfile: { readonly type: 'RuntimeDefault' };
   };
-  readonly volumeMounts?: readonly { readonly name: string; readonly mountPath: string }[];
+  readonly volumeMounts?: readonly {
+    readonly name: string;
+    readonly mountPath: string;
+    readonly readOnly?: boolean;
+  }[];
 }
+
+export type Volume =
+  | { readonly name: string; readonly emptyDir: { readonly sizeLimit?: string } }
+  | { readonly name: string; readonly configMap: { readonly name: string } };
 
 export interface PodSpec {
   readonly serviceAccountName: string;
   readonly containers: readonly Container[];
   readonly restartPolicy?: 'Always' | 'Never' | 'OnFailure';
   readonly terminationGracePeriodSeconds?: number;
-  readonly volumes?: readonly { readonly name: string; readonly emptyDir: { readonly sizeLimit?: string } }[];
+  readonly volumes?: readonly Volume[];
   readonly topologySpreadConstraints?: readonly {
     readonly maxSkew: number;
     readonly topologyKey: string;

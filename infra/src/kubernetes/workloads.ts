@@ -34,6 +34,12 @@ export interface HttpWorkloadSpec {
   /** Kubernetes Secrets whose keys become environment variables (synced from Secrets Manager). */
   readonly secretEnvFrom?: readonly string[];
   readonly args?: readonly string[];
+  /** Files the service reads (e.g. a spec), mounted read-only from a config map of this name. */
+  readonly files?: {
+    readonly configMapName: string;
+    readonly mountPath: string;
+    readonly data: Readonly<Record<string, string>>;
+  };
 }
 
 export interface HttpWorkload {
@@ -42,6 +48,7 @@ export interface HttpWorkload {
   readonly configMap: ConfigMap;
   readonly deployment: Deployment;
   readonly service: Service;
+  readonly filesConfigMap?: ConfigMap;
 }
 
 const labelsFor = (name: string) => ({
@@ -133,10 +140,16 @@ export function httpWorkload(spec: HttpWorkloadSpec): HttpWorkload {
                 livenessProbe: probe('/health', 10, 3),
                 readinessProbe: probe('/ready', 5, 3),
                 securityContext: restrictedSecurityContext,
-                volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+                volumeMounts: [
+                  { name: 'tmp', mountPath: '/tmp' },
+                  ...(spec.files ? [{ name: 'files', mountPath: spec.files.mountPath, readOnly: true }] : []),
+                ],
               },
             ],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }],
+            volumes: [
+              { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
+              ...(spec.files ? [{ name: 'files', configMap: { name: spec.files.configMapName } }] : []),
+            ],
           },
         },
       },
@@ -151,6 +164,16 @@ export function httpWorkload(spec: HttpWorkloadSpec): HttpWorkload {
         ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
       },
     },
+    ...(spec.files
+      ? {
+          filesConfigMap: {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: meta(spec.files.configMapName),
+            data: spec.files.data,
+          },
+        }
+      : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environments.js';
 import { imageUri } from '../config/resolve-environment.js';
+import { repositoryFileText } from '../constructs/build-inputs.js';
 import { IrsaRole } from '../constructs/irsa-role.js';
 import { acknowledgeRules, arnAsNagShowsIt } from '../constructs/rule-acknowledgements.js';
 import { coreSettings } from '../constructs/runtime-settings.js';
@@ -23,6 +24,7 @@ export interface EvalMetricsStackProps extends StackProps {
 
 /** Name of the Kubernetes Secret CI syncs from the Langfuse secret in Secrets Manager. */
 export const langfuseKubernetesSecret = 'langfuse';
+const specMountPath = '/etc/eval-metrics';
 export const githubOidcIssuer = 'token.actions.githubusercontent.com';
 
 /**
@@ -107,10 +109,23 @@ export class EvalMetricsStack extends Stack {
       // Two replicas score without doubling: score ids are deterministic and writes are upserts.
       replicas: 2,
       port: 8080,
+      // Names from services/eval-metrics/src/config/settings.ts.
       settings: {
         ...coreSettings(config, 'eval-metrics'),
         LANGFUSE_BASE_URL: settings.langfuseBaseUrl,
-        GROUND_TRUTH_URI: `s3://${settings.groundTruthBucketName}/${settings.groundTruthPrefix}LATEST`,
+        LANGFUSE_READ_API: settings.langfuseReadApi,
+        GROUND_TRUTH_BUCKET: settings.groundTruthBucketName,
+        GROUND_TRUTH_LATEST_KEY: `${settings.groundTruthPrefix}LATEST`,
+        EVAL_SPEC_PATH: `${specMountPath}/spec.yaml`,
+        EVAL_DATA_DIR: '/tmp/eval-metrics',
+        EMF_ENABLED: 'true',
+      },
+      files: {
+        configMapName: 'eval-metrics-spec',
+        mountPath: specMountPath,
+        data: {
+          'spec.yaml': repositoryFileText(this, settings.specFile, '# placeholder: no evaluation spec\n'),
+        },
       },
       secretEnvFrom: [langfuseKubernetesSecret],
       requests: { cpu: '250m', memory: '256Mi' },
@@ -122,6 +137,7 @@ export class EvalMetricsStack extends Stack {
         workload.namespace,
         workload.serviceAccount,
         workload.configMap,
+        ...(workload.filesConfigMap ? [workload.filesConfigMap] : []),
         workload.deployment,
         workload.service,
       ]),

@@ -17,6 +17,7 @@ import {
   acknowledgeRules,
   arnAsNagShowsIt,
   managedPolicyFinding,
+  textAsNagShowsIt,
 } from '../constructs/rule-acknowledgements.js';
 import { coreSettings } from '../constructs/runtime-settings.js';
 import { accessLogsBucket, secureBucket } from '../constructs/secure-bucket.js';
@@ -26,6 +27,13 @@ import { fileJobTemplate, httpWorkload, inApplyOrder, jobDispatcherRbac } from '
 export interface FileProcessingStackProps extends StackProps {
   readonly config: EnvironmentConfig;
   readonly vpc: ec2.IVpc;
+  /** Where jobs patch their final metrics (the job-metrics stack's domain). */
+  readonly metricsDomain: MetricsDomain;
+}
+
+export interface MetricsDomain {
+  readonly arn: string;
+  readonly endpoint: string;
 }
 
 const listenerPort = 8080;
@@ -122,7 +130,8 @@ export class FileProcessingStack extends Stack {
       },
     ]);
     this.grantServiceAccess(settings.inputPrefix, settings.resultsPrefix, key);
-    this.applyKubernetesObjects(config);
+    this.grantMetricsWrite(props.metricsDomain, config.jobMetrics.metricsIndex);
+    this.applyKubernetesObjects(config, props.metricsDomain);
   }
 
   private createCluster(config: EnvironmentConfig, vpc: ec2.IVpc): eks.Cluster {
@@ -281,9 +290,35 @@ export class FileProcessingStack extends Stack {
     }
   }
 
-  private applyKubernetesObjects(config: EnvironmentConfig): void {
+  /** Final job metrics: documents of the metrics index only (identity policy; same account as the domain). */
+  private grantMetricsWrite(domain: MetricsDomain, index: string): void {
+    this.serviceRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteJobMetrics',
+        actions: ['es:ESHttpPut', 'es:ESHttpPost', 'es:ESHttpGet', 'es:ESHttpHead'],
+        resources: [`${domain.arn}/${index}`, `${domain.arn}/${index}/*`],
+      }),
+    );
+    acknowledgeRules(this.serviceRole, [
+      {
+        id: 'AwsSolutions-IAM5',
+        finding: `Resource::${textAsNagShowsIt(this, domain.arn)}/${index}/*`,
+        reason: 'Documents of the metrics index only (_doc and _update paths).',
+      },
+    ]);
+  }
+
+  private applyKubernetesObjects(config: EnvironmentConfig, metrics: MetricsDomain): void {
     const settings = config.fileProcessing;
     const image = imageUri(config, settings.image);
+    const jobTemplate = fileJobTemplate({
+      name: 'file-processing',
+      namespace: settings.namespace,
+      serviceAccountName: settings.serviceAccountName,
+      image,
+      configMapName: 'file-processing',
+      scratchSize: '8Gi',
+    });
     const workload = httpWorkload({
       name: 'file-processing',
       namespace: settings.namespace,
@@ -293,27 +328,29 @@ export class FileProcessingStack extends Stack {
       replicas: settings.replicas,
       port: listenerPort,
       args: ['serve'],
+      // Names from services/file-processing/src/config/settings.ts.
       settings: {
         ...coreSettings(config, 'file-processing'),
-        INPUT_BUCKET: settings.inputBucketName,
-        INPUT_PREFIX: settings.inputPrefix,
-        RESULTS_PREFIX: settings.resultsPrefix,
-        SNS_TOPIC_ARNS: this.topic.topicArn,
-        ...(this.queue ? { SQS_QUEUE_URL: this.queue.queueUrl } : {}),
+        INGEST_MODE: this.queue ? 'sqs' : 'sns-http',
+        ...(this.queue ? { SQS_QUEUE_URL: this.queue.queueUrl, SQS_VISIBILITY_TIMEOUT_SECONDS: '120' } : {}),
+        SNS_TOPIC_ARN_ALLOWLIST: this.topic.topicArn,
         DISPATCH_MODE: 'kubernetes',
-        JOB_NAMESPACE: settings.namespace,
-        JOB_TEMPLATE_CONFIG_MAP: 'file-processing-job-template',
+        K8S_NAMESPACE: settings.namespace,
+        K8S_JOB_IMAGE: image,
+        K8S_SERVICE_ACCOUNT: settings.serviceAccountName,
+        K8S_ENV_CONFIGMAP: 'file-processing',
+        K8S_BACKOFF_LIMIT: String(jobTemplate.spec.backoffLimit),
+        K8S_TTL_SECONDS_AFTER_FINISHED: String(jobTemplate.spec.ttlSecondsAfterFinished),
+        K8S_JOB_CPU: jobTemplate.spec.template.spec.containers[0]!.resources.limits.cpu,
+        K8S_JOB_MEMORY: jobTemplate.spec.template.spec.containers[0]!.resources.limits.memory,
+        DQ_RESULTS_BUCKET: settings.inputBucketName,
+        DQ_RESULTS_PREFIX: settings.resultsPrefix,
+        DQ_TEMP_DIR: '/tmp',
+        OPENSEARCH_URL: `https://${metrics.endpoint}`,
+        OPENSEARCH_METRICS_INDEX: config.jobMetrics.metricsIndex,
       },
       requests: { cpu: '250m', memory: '256Mi' },
       limits: { cpu: '1', memory: '512Mi' },
-    });
-    const jobTemplate = fileJobTemplate({
-      name: 'file-processing',
-      namespace: settings.namespace,
-      serviceAccountName: settings.serviceAccountName,
-      image,
-      configMapName: 'file-processing',
-      scratchSize: '8Gi',
     });
     const jobTemplateConfigMap = {
       apiVersion: 'v1' as const,

@@ -12,7 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as xray from 'aws-cdk-lib/aws-xray';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environments.js';
-import { prebuiltBundle } from '../constructs/lambda-code.js';
+import { prebuiltBundle } from '../constructs/build-inputs.js';
 import { acknowledgeRules, arnAsNagShowsIt } from '../constructs/rule-acknowledgements.js';
 import { accessLogsBucket, secureBucket } from '../constructs/secure-bucket.js';
 import { tracedFunction } from '../constructs/traced-function.js';

@@ -8,12 +8,15 @@ import type { EnvironmentConfig } from '../config/environments.js';
 import {
   acknowledgeLambdaBasicExecution,
   acknowledgeRules,
-  arnAsNagShowsIt,
+  textAsNagShowsIt,
 } from '../constructs/rule-acknowledgements.js';
 
 export interface JobMetricsStackProps extends StackProps {
   readonly config: EnvironmentConfig;
 }
+
+/** At most 28 characters: OpenSearch's limit. */
+export const metricsDomainName = (config: EnvironmentConfig) => `${config.project}-${config.envName}-metrics`;
 
 /** Google's OIDC issuer as IAM names it in trust-policy condition keys. */
 export const googleIssuer = 'accounts.google.com';
@@ -56,7 +59,13 @@ export class JobMetricsStack extends Stack {
       this.domainEndpoint = settings.existingDomainEndpoint;
     } else {
       this.domain = this.createDomain(config);
-      this.domainArn = this.domain.domainArn;
+      // Built from the name rather than referenced, so other stacks can scope policies to it
+      // without a cross-stack export.
+      this.domainArn = this.formatArn({
+        service: 'es',
+        resource: 'domain',
+        resourceName: metricsDomainName(config),
+      });
       this.domainEndpoint = this.domain.domainEndpoint;
     }
 
@@ -72,14 +81,9 @@ export class JobMetricsStack extends Stack {
       {
         id: 'AwsSolutions-IAM5',
         reason: 'Documents of the metrics index only (`<domain>/<index>/*`: _doc and _update paths).',
-        finding: `Resource::${this.domainArnAsNagShowsIt()}/${settings.metricsIndex}/*`,
+        finding: `Resource::${textAsNagShowsIt(this, this.domainArn)}/${settings.metricsIndex}/*`,
       },
     ]);
-  }
-
-  /** cdk-nag names a created domain's ARN by its logical id, an existing one by its ARN. */
-  private domainArnAsNagShowsIt(): string {
-    return this.domain ? arnAsNagShowsIt(this.domain) : this.domainArn;
   }
 
   private createDomain(config: EnvironmentConfig): opensearch.Domain {
@@ -95,6 +99,7 @@ export class JobMetricsStack extends Stack {
     });
     const multiNode = settings.instanceCount > 1;
     const domain = new opensearch.Domain(this, 'Domain', {
+      domainName: metricsDomainName(config),
       version: opensearch.EngineVersion.OPENSEARCH_2_19,
       capacity: {
         dataNodeInstanceType: settings.instanceType,

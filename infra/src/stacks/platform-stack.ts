@@ -10,7 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig, PlatformServiceConfig } from '../config/environments.js';
 import { imageUri } from '../config/resolve-environment.js';
-import { prebuiltBundle } from '../constructs/lambda-code.js';
+import { prebuiltBundle } from '../constructs/build-inputs.js';
 import { acknowledgeRules, arnAsNagShowsIt } from '../constructs/rule-acknowledgements.js';
 import { coreSettings } from '../constructs/runtime-settings.js';
 import { accessLogsBucket, secureBucket } from '../constructs/secure-bucket.js';
