@@ -108,6 +108,9 @@ interface Workflow {
   jobs: Record<string, WorkflowJob>;
 }
 
+/** A GitHub Actions expression as written in the workflow: `${{ <text> }}`. */
+const expression = (text: string) => `$\{{ ${text} }}`;
+
 describe('the CI/CD workflow', () => {
   const workflow = parse(read('.github/workflows/ci-cd.yml')) as Workflow;
   const runs = (job: WorkflowJob) => job.steps.map((step) => step.run ?? '').join('\n');
@@ -132,7 +135,7 @@ describe('the CI/CD workflow', () => {
     expect(credentials.with?.['role-to-assume']).toBeDefined();
     expect(credentials.with).not.toHaveProperty('aws-access-key-id');
     const build = job.steps.find((step) => step.uses?.startsWith('docker/build-push-action'))!;
-    expect(build.with?.file).toBe('infra/docker/${{ matrix.service }}.Dockerfile');
+    expect(build.with?.file).toBe(`infra/docker/${expression('matrix.service')}.Dockerfile`);
     expect(build.with?.push).toBe(true);
     for (const service of ['file-processing', 'eval-metrics']) {
       expect(existsSync(`${repositoryRoot}infra/docker/${service}.Dockerfile`)).toBe(true);
@@ -144,10 +147,11 @@ describe('the CI/CD workflow', () => {
     expect(job.needs).toBe('build-and-push');
     const script = runs(job);
     expect(script).toContain('npm run infra:deploy -- --env');
-    expect(script).toContain(
-      '--image-digest file-processing=${{ needs.build-and-push.outputs.file-processing }}',
-    );
-    expect(script).toContain('--image-digest eval-metrics=${{ needs.build-and-push.outputs.eval-metrics }}');
+    for (const service of ['file-processing', 'eval-metrics']) {
+      expect(script).toContain(
+        `--image-digest ${service}=${expression(`needs.build-and-push.outputs.${service}`)}`,
+      );
+    }
     expect(script).toMatch(/kubectl rollout status deployment\/file-processing .*--timeout=/);
     expect(script).toMatch(/kubectl rollout status deployment\/eval-metrics .*--timeout=/);
     expect(script.indexOf('infra:deploy')).toBeLessThan(script.indexOf('rollout status'));
