@@ -128,6 +128,26 @@ describe('one trace from API Gateway through auth-exchange, EventBridge and user
   });
 });
 
+describe('user-profile Lambda', () => {
+  it('fails the invocation on an invalid event, so Lambda retries it and keeps it on failure', async () => {
+    const profileFunction = createUserProfileFunction(stack.settings, {
+      logger: stack.logger,
+      tracing,
+      awsCredentials: stack.awsCredentials,
+    });
+    const invalid = { 'detail-type': 'user.signed_in', detail: { userId: 'someone' } };
+    await expect(
+      profileFunction(invalid as never, { ...LAMBDA_CONTEXT, awsRequestId: 'invalid-event' }),
+    ).rejects.toMatchObject({ status: 400, code: 'invalid_event' });
+    const spans = await receiver.waitForSpans((all) =>
+      all.some((span) => span.attributes['faas.invocation_id'] === 'invalid-event'),
+    );
+    const invocation = spans.find((span) => span.attributes['faas.invocation_id'] === 'invalid-event');
+    expect(invocation?.status.code).toBe(2);
+    expect(annotationsOf(invocation)).toEqual({ event_source: 'eventbridge' });
+  });
+});
+
 describe('sampling rules', () => {
   it('sample POST /auth/* at 5 per second then 10%, and the rest at 1 per second then 5%', () => {
     const rules = parseSamplingRules(

@@ -1,9 +1,16 @@
-import { errorBodyOf, type Logger, ServiceError, type Tracing, toServiceError } from '@stratus/core';
+import {
+  errorBodyOf,
+  type Logger,
+  ServiceError,
+  type StatsRegistry,
+  type Tracing,
+  toServiceError,
+} from '@stratus/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { JWTVerifyGetKey } from 'jose';
 import { type AwsCredentials, eventBridgeClientFor, stsClientFor } from '../adapters/aws-clients.js';
 import { createFirebaseTokenVerifier, remoteFirebaseKeySet } from '../adapters/firebase-token-verifier.js';
-import { EventBridgePublisher } from '../adapters/user-signed-in-publisher.js';
+import { EventBridgePublisher, type UserSignedInPublisher } from '../adapters/user-signed-in-publisher.js';
 import { WebIdentityRole } from '../adapters/web-identity-role.js';
 import type { AuthExchangeSettings } from '../config/settings.js';
 import { type AuthExchange, createAuthExchange, recordAuthFailure } from './auth-exchange.js';
@@ -23,10 +30,13 @@ export interface AuthExchangeFunctionOptions {
   awsCredentials?: AwsCredentials;
 }
 
-/** Wires the exchange for AWS: verifier, STS, EventBridge. */
+/** Wires the exchange from settings: verifier, STS, and EventBridge unless `events` is given. */
 export function authExchangeFor(
   settings: AuthExchangeSettings,
-  options: Omit<AuthExchangeFunctionOptions, 'tracing'>,
+  options: Omit<AuthExchangeFunctionOptions, 'tracing'> & {
+    events?: UserSignedInPublisher;
+    stats?: StatsRegistry;
+  },
 ): AuthExchange {
   const keySet =
     options.keySet ??
@@ -46,11 +56,14 @@ export function authExchangeFor(
       durationSeconds: settings.AUTH_SESSION_DURATION_SECONDS,
       retryAfterSeconds: settings.AUTH_RETRY_AFTER_SECONDS,
     }),
-    events: new EventBridgePublisher(eventBridgeClientFor(settings, options.awsCredentials), {
-      eventBusName: settings.AUTH_EVENT_BUS_NAME,
-      source: settings.AUTH_EVENT_SOURCE,
-    }),
+    events:
+      options.events ??
+      new EventBridgePublisher(eventBridgeClientFor(settings, options.awsCredentials), {
+        eventBusName: settings.AUTH_EVENT_BUS_NAME,
+        source: settings.AUTH_EVENT_SOURCE,
+      }),
     logger: options.logger,
+    ...(options.stats ? { stats: options.stats } : {}),
   });
 }
 

@@ -9,13 +9,12 @@ import {
   toServiceError,
 } from '@stratus/core';
 import type { JWTVerifyGetKey } from 'jose';
-import { type AwsCredentials, dynamoDbClientFor, stsClientFor } from '../adapters/aws-clients.js';
-import { createFirebaseTokenVerifier, remoteFirebaseKeySet } from '../adapters/firebase-token-verifier.js';
+import { type AwsCredentials, dynamoDbClientFor } from '../adapters/aws-clients.js';
 import { UserProfileStore } from '../adapters/user-profile-store.js';
 import { InProcessBus } from '../adapters/user-signed-in-publisher.js';
-import { WebIdentityRole } from '../adapters/web-identity-role.js';
 import type { LocalIdentitySettings } from '../config/settings.js';
-import { createAuthExchange, recordAuthFailure } from './auth-exchange.js';
+import { type AuthExchange, recordAuthFailure } from './auth-exchange.js';
+import { authExchangeFor } from './auth-exchange-function.js';
 import { inInvocationSpan } from './lambda-invocation.js';
 import { createUserProfileConsumer } from './user-profile.js';
 
@@ -66,27 +65,8 @@ export async function createLocalIdentityService(
         logger.error({ event: 'user_profile_failed', err: error }, 'user.signed_in could not be recorded'),
     },
   );
-  const exchange = createAuthExchange({
-    verifyIdToken: createFirebaseTokenVerifier({
-      projectId: settings.FIREBASE_PROJECT_ID,
-      clockSkewSeconds: settings.ID_TOKEN_CLOCK_SKEW_SECONDS,
-      keySet:
-        options.keySet ??
-        remoteFirebaseKeySet({
-          url: settings.FIREBASE_KEY_SET_URL,
-          cacheMaxAgeMs: settings.FIREBASE_KEY_SET_CACHE_SECONDS * 1000,
-          timeoutMs: settings.FIREBASE_KEY_SET_TIMEOUT_MS,
-        }),
-    }),
-    role: new WebIdentityRole(stsClientFor(settings, options.awsCredentials), {
-      roleArn: settings.AUTH_ROLE_ARN,
-      durationSeconds: settings.AUTH_SESSION_DURATION_SECONDS,
-      retryAfterSeconds: settings.AUTH_RETRY_AFTER_SECONDS,
-    }),
-    events: bus,
-    logger: logger.child({ component: 'auth-exchange' }),
-  });
-
+  // Made once the service exists, for its stats; no request can arrive before that.
+  let exchange!: AuthExchange;
   const service = await createService({
     settings,
     logger,
@@ -109,6 +89,13 @@ export async function createLocalIdentityService(
         },
       );
     },
+  });
+  exchange = authExchangeFor(settings, {
+    logger: logger.child({ component: 'auth-exchange' }),
+    events: bus,
+    stats: service.stats,
+    ...(options.keySet ? { keySet: options.keySet } : {}),
+    ...(options.awsCredentials ? { awsCredentials: options.awsCredentials } : {}),
   });
   service.onShutdown('in-process bus', () => bus.drain());
   return Object.assign(service, { bus, profiles });
