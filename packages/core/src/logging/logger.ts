@@ -45,7 +45,9 @@ export function createLogger(
     mixin: () => {
       // trace_id/span_id of the current span join log lines to traces (nothing when tracing is off).
       const traceFields = traceLogFields();
-      return traceFields ? { ...currentLogContext(), ...traceFields } : (currentLogContext() ?? NO_CONTEXT);
+      const context = currentLogContext();
+      if (!traceFields) return context ?? NO_CONTEXT;
+      return context ? { ...context, ...traceFields } : traceFields;
     },
     // pino's default merges the line's fields into the mixin object, which here is the shared context:
     // build one new object instead, and none at all outside a context.

@@ -9,7 +9,8 @@ export interface SpanLine {
   /** The same id as X-Ray writes it, for searching the console or the logs. */
   xrayTraceId: string;
   spanId: string;
-  parentSpanId: string | undefined;
+  /** null for a root span. */
+  parentSpanId: string | null;
   name: string;
   kind: number;
   service: unknown;
@@ -57,7 +58,7 @@ export function spanLineOf(span: ReadableSpan): SpanLine {
     traceId,
     xrayTraceId: `1-${traceId.slice(0, 8)}-${traceId.slice(8)}`,
     spanId,
-    parentSpanId: span.parentSpanContext?.spanId,
+    parentSpanId: span.parentSpanContext?.spanId ?? null,
     name: span.name,
     kind: span.kind,
     service: span.resource.attributes['service.name'],

@@ -59,7 +59,10 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
     // the cost of every request for little insight; captureSubsegment adds children where they help.
     instrumentHooks: false,
     instrumentHandler: false,
-    ignorePaths: ({ url }) => UNTRACED_PATHS.has(url.split('?', 1)[0] ?? url),
+    ignorePaths: ({ url }) => {
+      const query = url.indexOf('?');
+      return UNTRACED_PATHS.has(query === -1 ? url : url.slice(0, query));
+    },
     requestHook: (span: Span, request: FastifyRequest) => {
       span.updateName(`${request.method} ${request.routeOptions.url ?? request.url}`);
       span.setAttribute('server.address', request.host);
@@ -67,6 +70,9 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
     },
   });
 
+  const rules = samplingRulesOf(settings);
+  const needsHost = settings.TRACING_SAMPLER === 'xray-remote' || rules.some((rule) => rule.Host !== '*');
+  const sampler = samplerOf(settings, resource, rules);
   const sdk = new NodeSDK({
     resource,
     autoDetectResources: false,
@@ -74,7 +80,7 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
     textMapPropagator: new CompositePropagator({
       propagators: [new W3CTraceContextPropagator(), new AWSXRayPropagator(), new W3CBaggagePropagator()],
     }),
-    sampler: samplerOf(settings, resource),
+    sampler,
     spanProcessors: spanProcessorsOf(settings),
     // Logs stay with pino (trace ids are added to each line); no OTLP log export.
     logRecordProcessors: [],
@@ -93,11 +99,14 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
   const tracing: Tracing = {
     enabled: true,
     async instrumentService(app: FastifyInstance) {
-      // The sampler sees the span's start attributes only; the Host header reaches it via the context.
-      app.addHook('onRequest', (request, _reply, done) => {
-        const withHost: Context = context.active().setValue(SAMPLING_HOST_KEY, request.host);
-        context.with(withHost, done);
-      });
+      // The sampler sees the span's start attributes only; the Host header reaches it via the
+      // context, when a rule looks at it.
+      if (needsHost) {
+        app.addHook('onRequest', (request, _reply, done) => {
+          const withHost: Context = context.active().setValue(SAMPLING_HOST_KEY, request.host);
+          context.with(withHost, done);
+        });
+      }
       await app.register(fastifyInstrumentation.plugin());
       // Body parsing runs in stream callbacks that lose the async context the request span was made
       // current in; enter it again for the handler, so its subsegments and outbound calls are children.
@@ -116,6 +125,7 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
     async shutdown() {
       if (active !== tracing) return;
       active = undefined;
+      if (sampler instanceof AWSXRayRemoteSampler) sampler.stopPollers();
       await sdk.shutdown();
       fastifyInstrumentation.disable();
       trace.disable();
@@ -127,7 +137,11 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
   return tracing;
 }
 
-function samplerOf(settings: TracingSetup, resource: ReturnType<typeof resourceFromAttributes>): Sampler {
+function samplerOf(
+  settings: TracingSetup,
+  resource: ReturnType<typeof resourceFromAttributes>,
+  rules: SamplingRule[],
+): Sampler {
   switch (settings.TRACING_SAMPLER ?? 'xray-local') {
     case 'always-on':
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
@@ -137,7 +151,7 @@ function samplerOf(settings: TracingSetup, resource: ReturnType<typeof resourceF
     case 'xray-local':
       return new ParentBasedSampler({
         root: new XRayRulesSampler({
-          rules: samplingRulesOf(settings),
+          rules,
           serviceName: settings.SERVICE_NAME,
           serviceType: settings.CLOUD_PLATFORM ? XRAY_SERVICE_TYPES[settings.CLOUD_PLATFORM] : '',
           resourceArn: settings.XRAY_RESOURCE_ARN ?? '',

@@ -117,7 +117,7 @@ export interface SamplingRequest {
   httpMethod: string;
   urlPath: string;
   resourceArn: string;
-  attributes: Readonly<Record<string, string | undefined>>;
+  attributes: Readonly<Record<string, unknown>>;
 }
 
 /** The first rule (in the order of `orderRules`) that matches the request. */
@@ -140,8 +140,9 @@ export function ruleMatches(rule: SamplingRule, request: SamplingRequest): boole
   )
     return false;
   for (const [key, pattern] of Object.entries(rule.Attributes ?? {})) {
+    // Attributes match as text; a number or boolean attribute never matches a pattern.
     const value = request.attributes[key];
-    if (value === undefined || !wildcardMatch(pattern, value)) return false;
+    if (typeof value !== 'string' || !wildcardMatch(pattern, value)) return false;
   }
   return true;
 }

@@ -75,9 +75,6 @@ export class XRayRulesSampler implements Sampler {
     const text = (value: unknown) => (typeof value === 'string' ? value : '');
     const target = text(attributes['url.path'] ?? attributes['http.target']);
     const query = target.indexOf('?');
-    const strings: Record<string, string> = {};
-    for (const [key, value] of Object.entries(attributes))
-      if (typeof value === 'string') strings[key] = value;
     return {
       serviceName: this.options.serviceName,
       serviceType: this.options.serviceType ?? '',
@@ -87,7 +84,7 @@ export class XRayRulesSampler implements Sampler {
       httpMethod: text(attributes['http.request.method'] ?? attributes['http.method']),
       urlPath: query === -1 ? target : target.slice(0, query),
       resourceArn: this.options.resourceArn ?? '',
-      attributes: strings,
+      attributes,
     };
   }
 }

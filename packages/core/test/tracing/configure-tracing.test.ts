@@ -1,0 +1,168 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createService } from '../../src/http/service.js';
+import { configureTracing, type TracingSetup } from '../../src/tracing/configure-tracing.js';
+import type { SpanLine } from '../../src/tracing/json-lines-exporter.js';
+import { annotate } from '../../src/tracing/xray-vocabulary.js';
+
+const base: TracingSetup = {
+  SERVICE_NAME: 'orders',
+  ENVIRONMENT: 'local',
+  ENABLE_TRACING: true,
+  OTLP_ENDPOINT: 'http://127.0.0.1:9',
+};
+const httpSettings = {
+  SERVICE_NAME: 'orders',
+  ENVIRONMENT: 'local' as const,
+  LOG_LEVEL: 'silent' as const,
+  HOST: '127.0.0.1',
+  PORT: 0,
+  BODY_LIMIT_BYTES: 1024,
+  TRUST_PROXY: false,
+  SHUTDOWN_TIMEOUT_MS: 1_000,
+  READY_CHECK_TIMEOUT_MS: 1_000,
+  HEALTH_MAX_EVENT_LOOP_DELAY_MS: 0,
+  HEALTH_MAX_HEAP_USED_BYTES: 0,
+  HEALTH_MAX_RSS_BYTES: 0,
+  HEALTH_RETRY_AFTER_SECONDS: 1,
+};
+const untraced = <T>(work: () => Promise<T>) => context.with(suppressTracing(context.active()), work);
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'stratus-tracing-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('configureTracing', () => {
+  it('writes spans as JSON lines for local use, sampled by the rules in a file', async () => {
+    const rulesFile = join(dir, 'sampling-rules.json');
+    // The same document AWS accepts: `aws xray create-sampling-rule --cli-input-json file://...`.
+    await writeFile(
+      rulesFile,
+      JSON.stringify({
+        SamplingRule: {
+          RuleName: 'no-orders',
+          Priority: 1,
+          ReservoirSize: 0,
+          FixedRate: 0,
+          ServiceName: 'orders',
+          ServiceType: '*',
+          Host: '*',
+          HTTPMethod: 'GET',
+          URLPath: '/orders/internal*',
+          ResourceARN: '*',
+          Version: 1,
+        },
+      }),
+    );
+    const tracesFile = join(dir, 'traces', 'traces.jsonl');
+    const tracing = await configureTracing({
+      ...base,
+      TRACING_EXPORTER: 'file',
+      TRACES_FILE: tracesFile,
+      XRAY_SAMPLING_RULES_FILE: rulesFile,
+    });
+    const service = await createService({
+      settings: httpSettings,
+      tracing,
+      routes: (app) => {
+        app.get('/orders/:id', async (request) => {
+          annotate('order_id', (request.params as { id: string }).id);
+          return {};
+        });
+      },
+    });
+    try {
+      const url = await service.listen();
+      // The Default rule's reservoir takes the first request of the second; the rule above none.
+      await untraced(() => fetch(`${url}/orders/o-1`));
+      await untraced(() => fetch(`${url}/orders/internal-1`));
+      await tracing.forceFlush();
+      const lines = (await readFile(tracesFile, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as SpanLine);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({
+        name: 'GET /orders/:id',
+        kind: 1,
+        service: 'orders',
+        parentSpanId: null,
+        attributes: { order_id: 'o-1', 'aws.xray.annotations': ['order_id'], 'url.path': '/orders/o-1' },
+      });
+      expect(lines[0]?.xrayTraceId).toMatch(/^1-[0-9a-f]{8}-[0-9a-f]{24}$/);
+      expect(`${lines[0]?.xrayTraceId.slice(2, 10)}${lines[0]?.xrayTraceId.slice(11)}`).toBe(
+        lines[0]?.traceId,
+      );
+    } finally {
+      await service.close();
+      await tracing.shutdown();
+    }
+  });
+
+  it('refuses a second configuration while one is active', async () => {
+    const tracing = await configureTracing(base);
+    try {
+      await expect(configureTracing(base)).rejects.toThrow(/already configured/);
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
+  it('stops start-up on a rules file it cannot read or that is not valid', async () => {
+    await expect(
+      configureTracing({ ...base, XRAY_SAMPLING_RULES_FILE: join(dir, 'missing.json') }),
+    ).rejects.toThrow(/^XRAY_SAMPLING_RULES_FILE: cannot read .*missing\.json/);
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify([{ RuleName: 'x', Priority: 1, ReservoirSize: 1, FixedRate: 2 }]));
+    await expect(configureTracing({ ...base, XRAY_SAMPLING_RULES_FILE: bad })).rejects.toThrow(
+      /XRAY_SAMPLING_RULES_FILE .*bad\.json: invalid sampling rules: 0\.FixedRate/,
+    );
+    await expect(configureTracing({ ...base, XRAY_SAMPLING_RULES: '[{' })).rejects.toThrow(
+      /^XRAY_SAMPLING_RULES: sampling rules are not valid JSON/,
+    );
+    // A failed start leaves nothing behind: tracing can still be configured.
+    const tracing = await configureTracing(base);
+    await tracing.shutdown();
+  });
+
+  it('asks X-Ray (through the collector`s sampling endpoint) for rules when the remote sampler is on', async () => {
+    const polled: { url: string | undefined; body: string }[] = [];
+    const proxy = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        polled.push({ url: request.url, body });
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"SamplingRuleRecords":[]}');
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const tracing = await configureTracing({
+      ...base,
+      TRACING_SAMPLER: 'xray-remote',
+      XRAY_SAMPLING_ENDPOINT: endpoint,
+    });
+    try {
+      // The first poll waits a random jitter of up to 5 s.
+      await expect
+        .poll(() => polled.map((request) => request.url), { timeout: 8_000, interval: 100 })
+        .toContain('/GetSamplingRules');
+    } finally {
+      await tracing.shutdown();
+      proxy.closeAllConnections();
+      proxy.close();
+    }
+  });
+});
