@@ -84,10 +84,12 @@ export {
 export {
   type AwsCredentialSettings,
   awsCredentialSettings,
+  awsCredentialSettingsIssues,
   awsCredentialSources,
   awsSnsCertificateHostPattern,
   type ObjectReaderSettings,
   objectReaderSettings,
+  refineAwsCredentialSettings,
   type SnsVerificationSettings,
   snsVerificationSettings,
 } from './settings.js';

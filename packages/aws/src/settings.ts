@@ -1,4 +1,4 @@
-import { envBoolean, envInteger } from '@stratus/core';
+import { envBoolean, envInteger, type SettingsIssue } from '@stratus/core';
 import { z } from 'zod';
 
 /**
@@ -46,23 +46,33 @@ const awsCredentialFields = z.object({
   GOOGLE_IAM_CREDENTIALS_ENDPOINT: z.url().default('https://iamcredentials.googleapis.com'),
 });
 
-/** How the process gets AWS credentials: the SDK chain (incl. IRSA) or Google WIF. */
-export const awsCredentialSettings = awsCredentialFields.superRefine((settings, context) => {
+/** The settings problems of the credential group: variables that the chosen source needs together. */
+export function awsCredentialSettingsIssues(settings: z.output<typeof awsCredentialFields>): SettingsIssue[] {
+  const issues: SettingsIssue[] = [];
   if (settings.AWS_CREDENTIALS_SOURCE === 'google-wif' && !settings.AWS_ROLE_ARN) {
-    context.addIssue({
-      code: 'custom',
-      path: ['AWS_ROLE_ARN'],
-      message: 'required when AWS_CREDENTIALS_SOURCE=google-wif',
-    });
+    issues.push({ variable: 'AWS_ROLE_ARN', reason: 'required when AWS_CREDENTIALS_SOURCE=google-wif' });
   }
   if (settings.IMPERSONATE_FOR_AWS_WIF && !settings.SHARED_SA_EMAIL) {
-    context.addIssue({
-      code: 'custom',
-      path: ['SHARED_SA_EMAIL'],
-      message: 'required when IMPERSONATE_FOR_AWS_WIF=true',
-    });
+    issues.push({ variable: 'SHARED_SA_EMAIL', reason: 'required when IMPERSONATE_FOR_AWS_WIF=true' });
   }
-});
+  return issues;
+}
+
+/**
+ * The cross-field check as a zod refinement. A service that composes the group through `.shape`
+ * (which drops refinements) keeps the start-up check with `.superRefine(refineAwsCredentialSettings)`.
+ */
+export function refineAwsCredentialSettings(
+  settings: z.output<typeof awsCredentialFields>,
+  context: z.core.$RefinementCtx,
+): void {
+  for (const issue of awsCredentialSettingsIssues(settings)) {
+    context.addIssue({ code: 'custom', path: [issue.variable], message: issue.reason });
+  }
+}
+
+/** How the process gets AWS credentials: the SDK chain (incl. IRSA) or Google WIF. */
+export const awsCredentialSettings = awsCredentialFields.superRefine(refineAwsCredentialSettings);
 
 /** AWS's own hosts for SNS signing certificates: sns.<region>.amazonaws.com and .com.cn. */
 export const awsSnsCertificateHostPattern = '^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$';

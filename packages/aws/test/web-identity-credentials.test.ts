@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { GoogleTokenPeer, StsPeer } from '@stratus/test-peers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createAwsCredentialProvider } from '../src/credentials/aws-credential-provider.js';
 import { cachedGoogleIdToken, nativeGoogleIdTokenSource } from '../src/credentials/google-id-token.js';
 import { googleWebIdentityCredentials } from '../src/credentials/google-web-identity.js';
-import { awsCredentialSettings } from '../src/settings.js';
+import { awsCredentialSettings, refineAwsCredentialSettings } from '../src/settings.js';
 
 const workload = { email: 'workload@proj.iam.gserviceaccount.com', uniqueId: '100000000000000000001' };
 const shared = { email: 'shared@proj.iam.gserviceaccount.com', uniqueId: '100000000000000000002' };
@@ -152,6 +153,13 @@ describe('Google WIF credentials through the real SDK and google-auth-library', 
       }),
     ).toThrow(/SHARED_SA_EMAIL/);
     expect(() => awsCredentialSettings.parse({ AWS_ROLE_ARN: 'role/app' })).toThrow(/IAM role ARN/);
+    // Composed through .shape the refinement is gone; the provider still refuses, naming the variable.
+    const composed = z.object(awsCredentialSettings.shape);
+    expect(() =>
+      createAwsCredentialProvider(composed.parse({ AWS_CREDENTIALS_SOURCE: 'google-wif' })),
+    ).toThrow(/AWS_ROLE_ARN: required when AWS_CREDENTIALS_SOURCE=google-wif/);
+    const refined = z.object(awsCredentialSettings.shape).superRefine(refineAwsCredentialSettings);
+    expect(() => refined.parse({ IMPERSONATE_FOR_AWS_WIF: 'true' })).toThrow(/SHARED_SA_EMAIL/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import type { AwsCredentialSettings } from '../settings.js';
+import { SettingsError } from '@stratus/core';
+import { type AwsCredentialSettings, awsCredentialSettingsIssues } from '../settings.js';
 import {
   cachedGoogleIdToken,
   type GoogleIdTokenSource,
@@ -34,12 +35,11 @@ export function createAwsCredentialProvider(
   if (settings.AWS_CREDENTIALS_SOURCE === 'sdk-default') {
     return fromNodeProviderChain({ clientConfig: stsClientConfig });
   }
-  if (!settings.AWS_ROLE_ARN)
-    throw new Error('AWS_ROLE_ARN is required when AWS_CREDENTIALS_SOURCE=google-wif');
+  // Checked again here: a service that composed the group through `.shape` lost its refinement.
+  const issues = awsCredentialSettingsIssues(settings);
+  if (issues.length > 0 || !settings.AWS_ROLE_ARN) throw new SettingsError(issues);
   let source = options.googleIdTokenSource;
-  if (!source && settings.IMPERSONATE_FOR_AWS_WIF) {
-    if (!settings.SHARED_SA_EMAIL)
-      throw new Error('SHARED_SA_EMAIL is required when IMPERSONATE_FOR_AWS_WIF=true');
+  if (!source && settings.IMPERSONATE_FOR_AWS_WIF && settings.SHARED_SA_EMAIL) {
     source = impersonatedGoogleIdTokenSource({
       serviceAccountEmail: settings.SHARED_SA_EMAIL,
       iamCredentialsEndpoint: settings.GOOGLE_IAM_CREDENTIALS_ENDPOINT,
