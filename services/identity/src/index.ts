@@ -6,6 +6,22 @@ export {
   remoteFirebaseKeySet,
 } from './adapters/firebase-token-verifier.js';
 export { UserProfileStore } from './adapters/user-profile-store.js';
+export { type AuthExchangeFunction, createAuthExchangeFunction } from './app/auth-exchange-function.js';
+export { configureLambdaTracing } from './app/lambda-tracing.js';
+export {
+  createLocalIdentityService,
+  type LocalIdentityService,
+  type LocalIdentityServiceOptions,
+} from './app/local-identity-service.js';
+export { createUserProfileFunction, type UserProfileFunction } from './app/user-profile-function.js';
+export {
+  type AuthExchangeSettings,
+  authExchangeSettings,
+  type LocalIdentitySettings,
+  localIdentitySettings,
+  type UserProfileSettings,
+  userProfileSettings,
+} from './config/settings.js';
 export {
   type FirebaseIdentity,
   IdTokenRejected,
