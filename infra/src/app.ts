@@ -33,6 +33,8 @@ export interface StratusAppOptions {
   /** Synthesize with placeholder Lambda bundles when the real ones are not built (tests, offline synth). */
   readonly allowPlaceholders?: boolean;
   readonly outdir?: string;
+  /** Run cdk-nag's AwsSolutions checks at synth (default true; the synth benchmark turns them off for its baseline). */
+  readonly runChecks?: boolean;
 }
 
 /** Feature flags this app is written against (new apps get them from `cdk init`). */
@@ -109,7 +111,8 @@ export function createStratusApp(options: StratusAppOptions = {}): {
   const overrides = options.overrides ?? overridesFromContext(app);
   const environments = names.map((name) => addEnvironment(app, resolveEnvironment(name, overrides)));
   Aspects.of(app).add(new ActiveTracingForEveryFunction(), { priority: AspectPriority.MUTATING });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  if (options.runChecks ?? true)
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, environments };
 }
 
