@@ -2,8 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkObjectKey } from '../src/objects/object-key.js';
 import {
@@ -12,6 +11,7 @@ import {
   type ObjectReader,
 } from '../src/objects/object-reader.js';
 import { objectReaderSettings } from '../src/settings.js';
+import { type RunningS3rver, startS3rver } from './fixtures/s3rver.js';
 
 const bucket = 'stratus-uploads';
 const content = 'id,name\n1,Ada\n2,Grace\n';
@@ -24,34 +24,18 @@ async function text(stream: Readable): Promise<string> {
 }
 
 let folder: string;
-let s3rver: S3rver;
+let s3rver: RunningS3rver;
 let s3: S3Client;
 
 beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), 'object-reader-'));
-  s3rver = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: join(folder, 's3rver'),
-    configureBuckets: [{ name: bucket, configs: [] }],
-  });
-  const { port } = await s3rver.run();
-  s3 = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    // s3rver predates the SDK's default CRC32 checksums.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  s3rver = await startS3rver(folder, [bucket]);
+  s3 = s3rver.client;
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: content }));
   await mkdir(join(folder, 'local', bucket, 'incoming', '2026'), { recursive: true });
   await writeFile(join(folder, 'local', bucket, key), content);
 });
 afterAll(async () => {
-  s3.destroy();
   await s3rver.close();
   await rm(folder, { recursive: true, force: true });
 });

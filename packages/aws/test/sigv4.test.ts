@@ -1,3 +1,6 @@
+import { createHash, createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AwsApiPeer, OpenSearchPeer, StsPeer, TestJwtIssuer } from '@stratus/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { googleWebIdentityCredentials } from '../src/credentials/google-web-identity.js';
@@ -130,5 +133,116 @@ describe('createOpenSearchClient', () => {
       statusCode: 403,
     });
     await client.close();
+  });
+});
+
+/**
+ * An independent check of what createSignedFetch puts on the wire: the signature recomputed here
+ * from the AWS SigV4 specification with node:crypto alone (no @smithy code), over the request as a
+ * plain HTTP server received it.
+ */
+describe('createSignedFetch against the SigV4 specification', () => {
+  const uriEncode = (text: string) =>
+    encodeURIComponent(text).replace(
+      /[!'()*]/g,
+      (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+    );
+  const hmac = (key: Buffer | string, data: string) =>
+    createHmac('sha256', key).update(data, 'utf8').digest();
+
+  function expectedSignature(request: {
+    method: string;
+    url: string;
+    headers: IncomingHttpHeaders;
+    body: Buffer;
+  }) {
+    const authorization = String(request.headers.authorization);
+    const [, accessKeyId, date, region, service] =
+      /Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/.exec(authorization) ?? [];
+    const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1] ?? '';
+    const [rawPath = '/', rawQuery = ''] = request.url.split('?');
+    // Non-S3 services: each segment of the path as sent is URI-encoded once more (so %20 becomes %2520).
+    const canonicalPath = rawPath.split('/').map(uriEncode).join('/');
+    const canonicalQuery = rawQuery
+      .split('&')
+      .filter(Boolean)
+      .map((pair) => pair.split('=').map((part) => uriEncode(decodeURIComponent(part.replace(/\+/g, ' ')))))
+      .sort(([a = '', x = ''], [b = '', y = '']) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1))
+      .map(([name, value = '']) => `${name}=${value}`)
+      .join('&');
+    const canonicalHeaders = signedHeaders
+      .split(';')
+      .map((name) => `${name}:${String(request.headers[name]).trim().replace(/\s+/g, ' ')}\n`)
+      .join('');
+    const payloadHash = createHash('sha256').update(request.body).digest('hex');
+    const canonicalRequest = [
+      request.method,
+      canonicalPath,
+      canonicalQuery,
+      canonicalHeaders,
+      signedHeaders,
+      payloadHash,
+    ].join('\n');
+    const scope = `${date}/${region}/${service}/aws4_request`;
+    const stringToSign = [
+      'AWS4-HMAC-SHA256',
+      request.headers['x-amz-date'],
+      scope,
+      createHash('sha256').update(canonicalRequest).digest('hex'),
+    ].join('\n');
+    const secret = accessKeyId === 'AKIDEXAMPLE' ? 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' : '';
+    let key = hmac(`AWS4${secret}`, date ?? '');
+    for (const part of [region ?? '', service ?? '', 'aws4_request']) key = hmac(key, part);
+    return {
+      signature: hmac(key, stringToSign).toString('hex'),
+      given: /Signature=([0-9a-f]{64})/.exec(authorization)?.[1],
+    };
+  }
+
+  it('produces the signature the specification gives for paths, queries and bodies that need encoding', async () => {
+    const received: { method: string; url: string; headers: IncomingHttpHeaders; body: Buffer }[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        received.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks),
+        });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const signedFetch = createSignedFetch({
+      // The example key of the AWS documentation; the test only needs a fixed secret.
+      credentials: {
+        accessKeyId: 'AKIDEXAMPLE',
+        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      },
+      region: 'eu-west-1',
+      service: 'execute-api',
+    });
+    try {
+      await signedFetch(
+        `http://127.0.0.1:${port}/prod/files/My%20Report%20(1).csv/r%C3%A9sum%C3%A9?b=2&a=x%20y&a=%2A&empty=`,
+        {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-Custom': '  spaced   value ' },
+          body: JSON.stringify({ note: 'ünïcødé' }),
+        },
+      );
+      await signedFetch(`http://127.0.0.1:${port}/`);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    expect(received).toHaveLength(2);
+    for (const request of received) {
+      const { signature, given } = expectedSignature(request);
+      expect(given).toBe(signature);
+      expect(String(request.headers.authorization)).toContain('x-amz-content-sha256');
+    }
   });
 });

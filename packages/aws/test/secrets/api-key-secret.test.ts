@@ -1,5 +1,13 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { apiKeyAuth, createService, createServiceClient, type Service } from '@stratus/core';
+import {
+  apiKeyAuth,
+  baseServiceSettings,
+  createService,
+  createServiceClient,
+  httpSettings,
+  loadSettings,
+  type Service,
+} from '@stratus/core';
 import { generateTestCredentials, SecretsManagerPeer } from '@stratus/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -114,21 +122,10 @@ describe('key rotation between two services', () => {
   beforeAll(async () => {
     peer.putSecret('stratus/test/rotating/api-key', 'rotating-key-v1-abcdef');
     chat = await createService({
-      settings: {
-        SERVICE_NAME: 'chat',
-        ENVIRONMENT: 'test',
-        LOG_LEVEL: 'silent',
-        HOST: '127.0.0.1',
-        PORT: 0,
-        BODY_LIMIT_BYTES: 1024,
-        TRUST_PROXY: false,
-        SHUTDOWN_TIMEOUT_MS: 1_000,
-        READY_CHECK_TIMEOUT_MS: 1_000,
-        HEALTH_MAX_EVENT_LOOP_DELAY_MS: 0,
-        HEALTH_MAX_HEAP_USED_BYTES: 0,
-        HEALTH_MAX_RSS_BYTES: 0,
-        HEALTH_RETRY_AFTER_SECONDS: 1,
-      },
+      settings: loadSettings(baseServiceSettings.extend(httpSettings.shape), {
+        env: { SERVICE_NAME: 'chat', PORT: '0', LOG_LEVEL: 'silent' },
+        envFile: false,
+      }),
       routes: async (app) => {
         const ownKey = secretsManagerApiKeySource({
           client: clientOf(),
