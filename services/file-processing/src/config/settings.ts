@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { awsCredentialSettings, objectReaderSettings, snsVerificationSettings } from '@stratus/aws';
-import { envBoolean, envInteger, fullSettings, httpSettings, port, secret } from '@stratus/core';
+import { envBoolean, envInteger, fullSettings, httpSettings, port } from '@stratus/core';
+import { finalMetricsSettings, jobStoreSettings } from '@stratus/jobs';
 import { z } from 'zod';
 
 const duckDbSize = z
@@ -15,6 +16,8 @@ export const fileProcessingSettings = fullSettings
   .extend(awsCredentialSettings.shape)
   .extend(objectReaderSettings.shape)
   .extend(snsVerificationSettings.shape)
+  .extend(jobStoreSettings.shape)
+  .extend(finalMetricsSettings.shape)
   .extend({
     SERVICE_NAME: fullSettings.shape.SERVICE_NAME.default('file-processing'),
     PORT: port(8080),
@@ -51,21 +54,10 @@ export const fileProcessingSettings = fullSettings
     /** A kubeconfig file; absent: the in-cluster service account, else ~/.kube/config. */
     KUBECONFIG: optionalName,
 
-    /** The job store: a Postgres server, else embedded PGlite (in JOBS_DATA_DIR, else in memory). */
-    DATABASE_URL: secret(
-      z
-        .string()
-        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-        .optional(),
-    ),
-    JOBS_DATA_DIR: optionalName,
-    JOBS_SCHEMA: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_]{0,62}$/)
-      .default('stratus_jobs'),
-    /** Where final job metrics go (SigV4, service es); absent: they wait in the outbox. */
+    /** Where final job metrics go (SigV4); absent: they wait in the job store's outbox. */
     OPENSEARCH_URL: z.url().optional(),
-    OPENSEARCH_METRICS_INDEX: z.string().min(1).default('job-metrics'),
+    /** `es` for an OpenSearch Service domain, `aoss` for OpenSearch Serverless. */
+    OPENSEARCH_SERVICE: z.enum(['es', 'aoss']).default('es'),
 
     /** Reports go here; default the source object's bucket. */
     DQ_RESULTS_BUCKET: optionalName,

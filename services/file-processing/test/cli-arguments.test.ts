@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventsOf, parseCliArguments, UsageError } from '../../src/handlers/cli-arguments.js';
+import { eventsOf, parseCliArguments, UsageError } from '../src/handlers/cli-arguments.js';
 
 describe('parseCliArguments', () => {
   it('reads run with either job name, serve and help', () => {

@@ -1,0 +1,67 @@
+// One server for the sns-listener benchmark, in its own process: `echo` (bare fastify answering
+// POST / with the body it got) or `listener` (the file-processing listener on built dist/ code:
+// SNS verification with the signing certificate cached after the first message, S3 event parsing,
+// one Pending job created per notification in an embedded PGlite job store, request logs at info
+// to a file). The listener's dispatcher only counts: this measures intake, not the DuckDB jobs.
+// Prints its URL on stdout once listening.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import pino from 'pino';
+
+const [mode, certificatePemFile, topicArn] = process.argv.slice(2);
+
+if (mode === 'echo') {
+  const app = Fastify({ bodyLimit: 300 * 1024 });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.post('/', async (request) => request.body);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`http://127.0.0.1:${app.server.address().port}\n`);
+} else if (mode === 'listener') {
+  const { createLogger, loadSettings } = await import('@stratus/core');
+  const { JobStore, migrate, openDatabase } = await import('@stratus/jobs');
+  const { createFileProcessingService } = await import(
+    '../../services/file-processing/dist/app/file-processing-service.js'
+  );
+  const { fileProcessingSettings } = await import('../../services/file-processing/dist/config/settings.js');
+  const { RulesetCatalog } = await import('../../services/file-processing/dist/domain/ruleset-selection.js');
+  const settings = loadSettings(fileProcessingSettings, {
+    envFile: false,
+    env: {
+      ENVIRONMENT: 'prod',
+      PORT: '0',
+      LOG_LEVEL: process.env.LISTENER_LOG_LEVEL ?? 'info',
+      SNS_TRUSTED_CERT_HOST_PATTERN: '^127\\.0\\.0\\.1$',
+      SNS_TOPIC_ARN_ALLOWLIST: topicArn,
+      AWS_REGION: 'us-east-1',
+      LOCAL_S3_ROOT: tmpdir(),
+    },
+  });
+  const logFile = join(mkdtempSync(join(tmpdir(), 'stratus-bench-')), 'service.log');
+  const logger = createLogger(settings, { destination: pino.destination({ dest: logFile, sync: false }) });
+  const db = await openDatabase();
+  await migrate(db, 'stratus_jobs');
+  let dispatched = 0;
+  const app = await createFileProcessingService({
+    settings,
+    jobs: new JobStore(db),
+    rulesets: new RulesetCatalog([]),
+    logger,
+    certificateAgent: new Agent({ ca: readFileSync(certificatePemFile, 'utf8') }),
+    dispatcher: () => ({
+      dispatch: async () => {
+        dispatched++;
+      },
+      close: async () => {},
+    }),
+  });
+  const url = await app.service.listen();
+  process.on('SIGTERM', () => {
+    process.stderr.write(`dispatched ${dispatched}\n`);
+    process.exit(0);
+  });
+  process.stdout.write(`${url}\n`);
+}
