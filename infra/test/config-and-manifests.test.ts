@@ -159,11 +159,13 @@ describe('Kubernetes workloads', () => {
 describe('build inputs and checks', () => {
   it('refuses to synthesize a missing Lambda bundle unless placeholders are allowed', () => {
     const strict = new Stack(new App(), 'Strict');
-    expect(() => prebuiltBundle(strict, 'services/nowhere/dist-lambda')).toThrow(
-      /services\/nowhere\/dist-lambda does not exist: build the service's Lambda bundles/,
+    expect(() => prebuiltBundle(strict, 'services/nowhere/dist/lambda', 'handler-entry')).toThrow(
+      /services\/nowhere\/dist\/lambda\/handler-entry\.mjs does not exist: build the service's Lambda bundles/,
     );
     const lenient = new Stack(new App({ context: { 'stratus:allowPlaceholders': true } }), 'Lenient');
-    expect(prebuiltBundle(lenient, 'services/nowhere/dist-lambda')).toBeDefined();
+    expect(prebuiltBundle(lenient, 'services/nowhere/dist/lambda', 'handler-entry').handler).toBe(
+      'index.handler',
+    );
   });
 
   it('fails synth on an unacknowledged cdk-nag error in the app', () => {

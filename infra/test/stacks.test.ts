@@ -441,6 +441,25 @@ describe('identity', () => {
     }
   });
 
+  it("configures both functions with the identity service's own setting names", () => {
+    const env = envs()[0]!;
+    const template = synthesized.template(env.identity);
+    const variables = (id: string) =>
+      template.toJSON().Resources[
+        env.identity.resolve((env.identity.node.findChild(id).node.defaultChild as CfnElement).logicalId)
+      ].Properties.Environment.Variables as Record<string, unknown>;
+    expect(Object.keys(variables('AuthExchange'))).toEqual(
+      expect.arrayContaining([
+        'FIREBASE_PROJECT_ID',
+        'AUTH_ROLE_ARN',
+        'AUTH_EVENT_BUS_NAME',
+        'AUTH_EVENT_SOURCE',
+      ]),
+    );
+    expect(variables('AuthExchange').SERVICE_NAME).toBe('auth-exchange');
+    expect(Object.keys(variables('UserProfile'))).toContain('USERS_TABLE');
+  });
+
   it('routes user.signed_in on the auth-events bus to the profile function', () => {
     const template = synthesized.template(envs()[0]!.identity);
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'auth-events' });

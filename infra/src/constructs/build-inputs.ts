@@ -11,20 +11,29 @@ export const allowPlaceholdersContext = 'stratus:allowPlaceholders';
 const placeholderDir = fileURLToPath(new URL('../../assets/placeholder-lambda', import.meta.url));
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
+/** A Lambda function's code and the handler in it. */
+export interface FunctionBundle {
+  readonly code: lambda.Code;
+  /** `<file>.<export>` */
+  readonly handler: string;
+}
+
 /**
- * The code of a Lambda function from a prebuilt bundle directory (relative to the repository root).
- * Bundles are built by the service's own esbuild step, never here: synth needs no Docker and no network.
+ * The code of a Lambda function from a prebuilt bundle directory (relative to the repository root)
+ * holding `<entry>.mjs` or `<entry>.js` that exports `handler`. Bundles are built by the service's own
+ * esbuild step, never here: synth needs no Docker and no network.
  */
-export function prebuiltBundle(scope: Construct, bundleDir: string): lambda.Code {
+export function prebuiltBundle(scope: Construct, bundleDir: string, entry: string): FunctionBundle {
   const directory = `${repositoryRoot}${bundleDir}`;
-  if (existsSync(directory)) return lambda.Code.fromAsset(directory);
+  const built = ['.mjs', '.js'].some((extension) => existsSync(`${directory}/${entry}${extension}`));
+  if (built) return { code: lambda.Code.fromAsset(directory), handler: `${entry}.handler` };
   placeholderAllowed(
     scope,
     'lambda bundle',
-    bundleDir,
+    `${bundleDir}/${entry}.mjs`,
     "build the service's Lambda bundles before diff/deploy",
   );
-  return lambda.Code.fromAsset(placeholderDir);
+  return { code: lambda.Code.fromAsset(placeholderDir), handler: 'index.handler' };
 }
 
 /** The text of a file of the repository (a spec, a ruleset) that the stacks ship into the cluster. */

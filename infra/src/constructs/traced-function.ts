@@ -3,15 +3,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/environments.js';
+import type { FunctionBundle } from './build-inputs.js';
 import { acknowledgeRules } from './rule-acknowledgements.js';
 import { coreSettings, lambdaTelemetrySettings } from './runtime-settings.js';
 
 export interface TracedFunctionProps {
   readonly config: EnvironmentConfig;
   readonly serviceName: string;
-  readonly code: lambda.Code;
-  /** `<file>.<export>` inside the bundle. */
-  readonly handler: string;
+  readonly bundle: FunctionBundle;
   readonly environment?: Readonly<Record<string, string>>;
   readonly description: string;
 }
@@ -30,8 +29,8 @@ export function tracedFunction(scope: Construct, id: string, props: TracedFuncti
     description: props.description,
     runtime: lambda.Runtime.NODEJS_24_X,
     architecture: lambda.Architecture.ARM_64,
-    code: props.code,
-    handler: props.handler,
+    code: props.bundle.code,
+    handler: props.bundle.handler,
     memorySize: 512,
     timeout: Duration.seconds(30),
     tracing: lambda.Tracing.ACTIVE,

@@ -24,11 +24,8 @@ export interface IdentityStackProps extends StackProps {
 /** `detail-type` and `source` of the sign-in event, as the identity service emits them. */
 export const userSignedIn = { detailType: 'user.signed_in', source: 'stratus.identity' } as const;
 
-/** Where the identity service's esbuild step writes one directory per function. */
-export const identityBundles = {
-  authExchange: 'services/identity/dist-lambda/auth-exchange',
-  userProfile: 'services/identity/dist-lambda/user-profile',
-} as const;
+/** Where `npm run bundle -w @stratus/identity` writes `<function>.mjs` (scripts/bundle-lambdas.mjs). */
+export const identityBundleDir = 'services/identity/dist/lambda';
 
 /**
  * Firebase sign-in -> AWS credentials -> `user.signed_in` on EventBridge -> profile in DynamoDB,
@@ -82,14 +79,15 @@ export class IdentityStack extends Stack {
       config,
       serviceName: 'identity',
       description: 'Firebase ID token -> temporary AWS credentials; emits user.signed_in',
-      code: prebuiltBundle(this, identityBundles.authExchange),
-      handler: 'index.handler',
+      bundle: prebuiltBundle(this, identityBundleDir, 'auth-exchange'),
+      // Names from services/identity/src/config/settings.ts.
       environment: {
+        SERVICE_NAME: 'auth-exchange',
         FIREBASE_PROJECT_ID: config.identity.firebaseProjectId,
-        WEB_IDENTITY_ROLE_ARN: this.firebaseUserRole.roleArn,
-        SESSION_DURATION_SECONDS: String(config.identity.sessionDurationSeconds),
-        EVENT_BUS_NAME: this.bus.eventBusName,
-        EVENT_SOURCE: userSignedIn.source,
+        AUTH_ROLE_ARN: this.firebaseUserRole.roleArn,
+        AUTH_SESSION_DURATION_SECONDS: String(config.identity.sessionDurationSeconds),
+        AUTH_EVENT_BUS_NAME: this.bus.eventBusName,
+        AUTH_EVENT_SOURCE: userSignedIn.source,
       },
     });
     this.authExchange.addToRolePolicy(
@@ -104,9 +102,8 @@ export class IdentityStack extends Stack {
       config,
       serviceName: 'identity',
       description: 'user.signed_in -> one UpdateItem on the users table',
-      code: prebuiltBundle(this, identityBundles.userProfile),
-      handler: 'index.handler',
-      environment: { USERS_TABLE_NAME: this.usersTable.tableName },
+      bundle: prebuiltBundle(this, identityBundleDir, 'user-profile'),
+      environment: { SERVICE_NAME: 'user-profile', USERS_TABLE: this.usersTable.tableName },
     });
     this.userProfile.addToRolePolicy(
       new iam.PolicyStatement({

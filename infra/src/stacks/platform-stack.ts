@@ -197,8 +197,7 @@ export class PlatformStack extends Stack {
       config,
       serviceName: name,
       description: `Stratus ${name} service`,
-      code: prebuiltBundle(this, `services/${name}/dist-lambda`),
-      handler: 'index.handler',
+      bundle: prebuiltBundle(this, `services/${name}/dist/lambda`, 'index'),
       environment: {
         // Built from the API id, not the stage, which depends on this function (a cycle otherwise).
         API_GATEWAY_URL: `https://${this.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${config.envName}/`,
