@@ -114,8 +114,6 @@ export async function createEvalMetricsService(
     polling_enabled: settings.POLLING_ENABLED,
     ...current?.status(),
   }));
-  service.stats.gauge('lag_s', () => current?.lagSeconds() ?? Number.NaN);
-  service.stats.gauge('ground_truth_age_s', () => groundTruth.status().age_s ?? Number.NaN);
 
   if (settings.POLLING_ENABLED) {
     service.app.addHook('onReady', async () => {

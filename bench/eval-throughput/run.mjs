@@ -1,0 +1,211 @@
+// bench/eval-throughput: the eval-metrics service (built dist/, its own process, as in production)
+// scoring traces from the loopback Langfuse peer (in this process): traces scored per minute, time
+// from process start to a 200 on /ready, and peak RSS. Same-run baseline: the same service with one
+// score write in flight (SCORE_WRITE_CONCURRENCY=1), i.e. a sequential scoring loop, alternating
+// with the subject after a warm-up. The replaced service's published figures are recorded apart,
+// labelled as published, not measured here.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mean, repoRoot, writeResult } from '../lib/result.mjs';
+
+const peersDist = join(repoRoot, 'test/peers/dist/index.js');
+const mainDist = join(repoRoot, 'services/eval-metrics/dist/main.js');
+if (!existsSync(peersDist) || !existsSync(mainDist)) {
+  process.stderr.write('Build first: npm run build (tsc -b)\n');
+  process.exit(1);
+}
+const { LangfusePeer } = await import(peersDist);
+
+const SUBJECT_TRACES = Number(process.env.BENCH_TRACES ?? 1_500);
+const BASELINE_TRACES = Math.max(100, Math.round(SUBJECT_TRACES / 6));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const BUCKET = 'stratus-ground-truth';
+const SCORES_PER_TRACE = 11;
+
+const DIAGNOSES = [
+  ['Neumonía adquirida en la comunidad', 'J18.9'],
+  ['Insuficiencia cardíaca congestiva', 'I50.0'],
+  ['Hipertensión arterial', 'I10'],
+  ['Diabetes mellitus tipo 2', 'E11.9'],
+  ['EPOC agudizado', 'J44.1'],
+  ['Fibrilación auricular', 'I48.91'],
+];
+const DESTINATIONS = ['Domicilio', 'Residencia', 'Hospital de media estancia'];
+const FOLLOW_UPS = ['Neumología', 'Cardiología', 'Atención primaria', 'Endocrinología'];
+const SPEC = `version: bench
+output: { from: trace_output, path: extraction }
+fields:
+  - { name: diagnoses, kind: list, output_path: diagnosticos, item_path: descripcion, column: diagnosticos, match: fuzzy, threshold: 0.85, weight: 2 }
+  - { name: icd10, kind: icd10, output_path: diagnosticos, item_path: cie10, column: cie10, credit: hierarchical, weight: 2 }
+  - { name: destination, kind: scalar, output_path: destino_alta, column: destino_alta }
+  - { name: follow_ups, kind: list, output_path: consultas_seguimiento, column: consultas_seguimiento }
+`;
+
+function dataset(count, prefix, base) {
+  const rows = ['document_id,diagnosticos,cie10,destino_alta,consultas_seguimiento'];
+  const traces = [];
+  for (let i = 0; i < count; i++) {
+    const [a, b] = [DIAGNOSES[i % 6], DIAGNOSES[(i + 2) % 6]];
+    const id = `${prefix}-doc-${i}`;
+    rows.push(`${id},"${a[0]}|${b[0]}","${a[1]}|${b[1]}",${DESTINATIONS[i % 3]},${FOLLOW_UPS[i % 4]}`);
+    const extraction = {
+      diagnosticos: [
+        { descripcion: a[0].toLowerCase(), cie10: a[1] },
+        { descripcion: b[0], cie10: `${b[1].slice(0, 3)}.8` },
+      ],
+      destino_alta: DESTINATIONS[i % 3],
+      consultas_seguimiento: [FOLLOW_UPS[i % 4]],
+    };
+    traces.push({
+      id: `${prefix}-trace-${i}`,
+      timestamp: new Date(base + i * 10).toISOString(),
+      metadata: { document_id: id },
+      output: { extraction: JSON.stringify(extraction) },
+    });
+  }
+  return { csv: `${rows.join('\n')}\n`, traces };
+}
+
+/** Starts the service on a prepared dataset; resolves once it has scored `count` traces. */
+async function runService({ label, count, concurrency, workdir, peer }) {
+  const started = performance.now();
+  const child = spawn(process.execPath, [mainDist], {
+    cwd: workdir,
+    env: {
+      PATH: process.env.PATH,
+      SERVICE_NAME: 'eval-metrics',
+      ENVIRONMENT: 'test',
+      // info: the start-up line carries the URL (PORT=0); scored traces log nothing.
+      LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      EVAL_SPEC_PATH: join(workdir, 'spec.yaml'),
+      LANGFUSE_BASE_URL: peer.url,
+      LANGFUSE_PUBLIC_KEY: peer.publicKey,
+      LANGFUSE_SECRET_KEY: peer.secretKey,
+      LOCAL_S3_ROOT: join(workdir, 's3'),
+      GROUND_TRUTH_BUCKET: BUCKET,
+      POLL_INTERVAL: '100ms',
+      INGESTION_DELAY: '0s',
+      MAX_TRACES_PER_POLL: '1000',
+      POLL_START_AT: new Date(Date.now() - 3_600_000).toISOString(),
+      SCORE_WRITE_CONCURRENCY: String(concurrency),
+      EMF_ENABLED: 'false',
+      EVAL_DATA_DIR: join(workdir, 'pglite'),
+      ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
+      REPLICA_ID: `bench-${label}`,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  // With PORT=0 the service's start-up log line says where it listens.
+  const url = await new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk) => {
+      if (buffered === undefined) return;
+      buffered += chunk;
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(buffered);
+      if (match) {
+        buffered = undefined;
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
+  });
+  const get = async (path) => {
+    const response = await fetch(`${url}${path}`);
+    return { status: response.status, body: await response.json() };
+  };
+  while ((await get('/ready')).status !== 200) await new Promise((r) => setTimeout(r, 5));
+  const readyMs = performance.now() - started;
+  let firstScoredAt;
+  let peakRss = 0;
+  for (;;) {
+    const { body } = await get('/stats');
+    peakRss = Math.max(peakRss, body.memory.rss_bytes);
+    const scored = body.counters.traces_scored ?? 0;
+    if (scored > 0 && firstScoredAt === undefined) firstScoredAt = performance.now();
+    if (scored >= count) break;
+    if (performance.now() - started > 240_000)
+      throw new Error(`${label}: only ${scored}/${count} scored in 240 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const doneAt = performance.now();
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  // From the first scored trace to the last: the database's opening and first poll are start-up, not throughput.
+  const perMinute = (count / (doneAt - (firstScoredAt ?? started))) * 60_000;
+  return { readyMs, perMinute, peakRssMb: peakRss / 1_048_576 };
+}
+
+async function round(label, count, concurrency) {
+  const workdir = await mkdtemp(join(tmpdir(), `eval-bench-${label}-`));
+  const peer = await LangfusePeer.start();
+  try {
+    const { csv, traces } = dataset(count, `${label}-${Date.now()}`, Date.now() - 1_800_000);
+    peer.addTraces(...traces);
+    await mkdir(join(workdir, 's3', BUCKET, 'ground-truth'), { recursive: true });
+    await writeFile(join(workdir, 's3', BUCKET, 'ground-truth', 'v1.csv'), csv);
+    await writeFile(join(workdir, 's3', BUCKET, 'ground-truth', 'LATEST'), 'ground-truth/v1.csv');
+    // A fresh spec version per round: a stream of its own in a shared Postgres.
+    await writeFile(
+      join(workdir, 'spec.yaml'),
+      SPEC.replace('version: bench', `version: bench-${label}-${Date.now()}`),
+    );
+    const result = await runService({ label, count, concurrency, workdir, peer });
+    const duplicates = [...peer.scores.values()].filter((score) => score.writes > 1).length;
+    if (peer.scores.size !== count * SCORES_PER_TRACE || duplicates > 0)
+      throw new Error(
+        `${label}: ${peer.scores.size} scores (${duplicates} rewritten), expected ${count * SCORES_PER_TRACE}`,
+      );
+    process.stdout.write(
+      `${label}: ${Math.round(result.perMinute)} traces/min, ready in ${Math.round(result.readyMs)} ms, peak RSS ${result.peakRssMb.toFixed(1)} MB\n`,
+    );
+    return result;
+  } finally {
+    await peer.close();
+    await rm(workdir, { recursive: true, force: true });
+  }
+}
+
+// Warm-up (file cache, the peer's JIT), then subject and baseline alternating.
+await round('warmup', 200, 16);
+const subject = [];
+const baseline = [];
+for (let i = 0; i < ROUNDS; i++) {
+  subject.push(await round(`subject-${i}`, SUBJECT_TRACES, 16));
+  baseline.push(await round(`baseline-${i}`, BASELINE_TRACES, 1));
+}
+
+const subjectRate = Math.round(mean(subject.map((r) => r.perMinute)));
+const baselineRate = Math.round(mean(baseline.map((r) => r.perMinute)));
+const readyAll = [...subject, ...baseline].map((r) => r.readyMs).sort((a, b) => a - b);
+writeResult({
+  name: 'eval-throughput',
+  unit: 'traces/min (ratio = subject / baseline)',
+  subject: subjectRate,
+  baseline: baselineRate,
+  ratio: Math.round((subjectRate / baselineRate) * 100) / 100,
+  target: '>= 10,000 traces/min; < 500 ms to ready; < 100 MB RSS',
+  subject_is: `eval-metrics (built dist/, own process), SCORE_WRITE_CONCURRENCY=16, ${SUBJECT_TRACES} traces x ${SCORES_PER_TRACE} scores, POST /api/public/scores each, against the loopback Langfuse peer`,
+  baseline_is: `the same service with SCORE_WRITE_CONCURRENCY=1 (a sequential scoring loop), ${BASELINE_TRACES} traces, same run, alternating`,
+  database: process.env.TEST_DATABASE_URL ? 'postgres (TEST_DATABASE_URL)' : 'PGlite (embedded)',
+  startup_to_ready_ms: {
+    median: Math.round(readyAll[Math.floor(readyAll.length / 2)]),
+    max: Math.round(readyAll.at(-1)),
+    target: '< 500',
+  },
+  peak_rss_mb: {
+    subject: Math.round(Math.max(...subject.map((r) => r.peakRssMb)) * 10) / 10,
+    target: '< 100',
+  },
+  rounds: ROUNDS,
+  published_original: {
+    note: 'Published figures of the service this one replaces; NOT measured in this run or on this machine.',
+    traces_per_min: '30-76',
+    startup_s: '2-5',
+    rss_mb: '150-250',
+  },
+});
