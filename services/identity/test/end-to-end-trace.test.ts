@@ -7,6 +7,7 @@ import { createUserProfileFunction } from '../src/app/user-profile-function.js';
 import { userProfileSettings } from '../src/config/settings.js';
 import { type IdentityStack, startIdentityStack } from './fixtures/identity-stack.js';
 import { httpApiEvent, LAMBDA_CONTEXT } from './fixtures/lambda-events.js';
+import { annotationsOf } from './fixtures/spans.js';
 
 /** What API Gateway hands the auth-exchange function: its own segment as the parent, sampled. */
 const API_GATEWAY_ROOT = '5759e988bd862e3fe1be46a994272793';
@@ -53,11 +54,6 @@ function withLambdaTraceHeader<T>(header: string | undefined, invoke: () => Prom
     delete process.env._X_AMZN_TRACE_ID;
   }
 }
-
-const annotationsOf = (span: ReceivedSpan | undefined) => {
-  const keys = (span?.attributes['aws.xray.annotations'] ?? []) as string[];
-  return Object.fromEntries(keys.map((key) => [key, span?.attributes[key]]));
-};
 
 /** Subsegments opened by the service (the instrumentations of AWS SDK and HTTP may add their own beneath them). */
 const subsegmentsOf = (spans: ReceivedSpan[], parent: ReceivedSpan | undefined) =>

@@ -5,6 +5,7 @@ import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '@stratu
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalIdentityService, type LocalIdentityService } from '../src/app/local-identity-service.js';
 import { type IdentityStack, startIdentityStack } from './fixtures/identity-stack.js';
+import { annotationsOf } from './fixtures/spans.js';
 
 const CALLER_ROOT = '6a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const CALLER_SEGMENT = '0123456789abcdef';
@@ -33,11 +34,6 @@ afterAll(async () => {
   await tracing.shutdown();
   await Promise.all([stack.stop(), receiver.close()]);
 });
-
-const annotationsOf = (span: ReceivedSpan | undefined) => {
-  const keys = (span?.attributes['aws.xray.annotations'] ?? []) as string[];
-  return Object.fromEntries(keys.map((key) => [key, span?.attributes[key]]));
-};
 
 describe('local identity service tracing', () => {
   it('continues the caller trace from the request through the in-process bus to DynamoDB', async () => {
