@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createService, type Service } from '../../src/http/service.js';
 import { apiKeyAuth } from '../../src/service-client/api-key-auth.js';
 import {
   type ApiKeySource,
@@ -7,21 +6,7 @@ import {
   staticApiKey,
 } from '../../src/service-client/api-key-source.js';
 import { createServiceClient } from '../../src/service-client/service-client.js';
-
-const httpSettings = {
-  ENVIRONMENT: 'test' as const,
-  LOG_LEVEL: 'silent' as const,
-  HOST: '127.0.0.1',
-  PORT: 0,
-  BODY_LIMIT_BYTES: 1_048_576,
-  TRUST_PROXY: false,
-  SHUTDOWN_TIMEOUT_MS: 2_000,
-  READY_CHECK_TIMEOUT_MS: 1_000,
-  HEALTH_MAX_EVENT_LOOP_DELAY_MS: 0,
-  HEALTH_MAX_HEAP_USED_BYTES: 0,
-  HEALTH_MAX_RSS_BYTES: 0,
-  HEALTH_RETRY_AFTER_SECONDS: 1,
-};
+import { type RunningService, startTestService } from '../support/service-under-test.js';
 
 /** A stand-in for the secret store: what a key source would read right now. */
 class RotatingSecret {
@@ -80,20 +65,20 @@ describe('CachedApiKeySource', () => {
 describe('API keys between two services', () => {
   const secret = new RotatingSecret();
   let now = 1_000_000;
-  let service: Service;
+  let service: RunningService;
   let url: string;
   // The callee checks against its own cached copy of the secret.
   const calleeKey = secret.source({ now: () => now });
 
   beforeAll(async () => {
-    service = await createService({
-      settings: { ...httpSettings, SERVICE_NAME: 'chat' },
+    service = await startTestService({
+      env: { SERVICE_NAME: 'chat' },
       routes: async (app) => {
         await app.register(apiKeyAuth, { apiKey: calleeKey, now: () => now });
         app.get('/chat/messages', async () => ({ messages: [] }));
       },
     });
-    url = await service.listen();
+    url = service.url;
   });
   afterAll(async () => {
     await service?.close();

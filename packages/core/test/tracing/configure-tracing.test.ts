@@ -6,31 +6,16 @@ import { join } from 'node:path';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createService } from '../../src/http/service.js';
 import { configureTracing, type TracingSetup } from '../../src/tracing/configure-tracing.js';
 import type { SpanLine } from '../../src/tracing/json-lines-exporter.js';
 import { annotate } from '../../src/tracing/xray-vocabulary.js';
+import { startTestService } from '../support/service-under-test.js';
 
 const base: TracingSetup = {
   SERVICE_NAME: 'orders',
   ENVIRONMENT: 'local',
   ENABLE_TRACING: true,
   OTLP_ENDPOINT: 'http://127.0.0.1:9',
-};
-const httpSettings = {
-  SERVICE_NAME: 'orders',
-  ENVIRONMENT: 'local' as const,
-  LOG_LEVEL: 'silent' as const,
-  HOST: '127.0.0.1',
-  PORT: 0,
-  BODY_LIMIT_BYTES: 1024,
-  TRUST_PROXY: false,
-  SHUTDOWN_TIMEOUT_MS: 1_000,
-  READY_CHECK_TIMEOUT_MS: 1_000,
-  HEALTH_MAX_EVENT_LOOP_DELAY_MS: 0,
-  HEALTH_MAX_HEAP_USED_BYTES: 0,
-  HEALTH_MAX_RSS_BYTES: 0,
-  HEALTH_RETRY_AFTER_SECONDS: 1,
 };
 const untraced = <T>(work: () => Promise<T>) => context.with(suppressTracing(context.active()), work);
 
@@ -71,8 +56,8 @@ describe('configureTracing', () => {
       TRACES_FILE: tracesFile,
       XRAY_SAMPLING_RULES_FILE: rulesFile,
     });
-    const service = await createService({
-      settings: httpSettings,
+    const service = await startTestService({
+      env: { SERVICE_NAME: 'orders' },
       tracing,
       routes: (app) => {
         app.get('/orders/:id', async (request) => {
@@ -82,7 +67,7 @@ describe('configureTracing', () => {
       },
     });
     try {
-      const url = await service.listen();
+      const { url } = service;
       // The Default rule's reservoir takes the first request of the second; the rule above none.
       await untraced(() => fetch(`${url}/orders/o-1`));
       await untraced(() => fetch(`${url}/orders/internal-1`));

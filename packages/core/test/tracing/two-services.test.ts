@@ -7,12 +7,12 @@ import { suppressTracing } from '@opentelemetry/core';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '@stratus/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createService, type Service } from '../../src/http/service.js';
 import { apiKeyAuth } from '../../src/service-client/api-key-auth.js';
 import { staticApiKey } from '../../src/service-client/api-key-source.js';
 import { createServiceClient } from '../../src/service-client/service-client.js';
 import { configureTracing, type Tracing } from '../../src/tracing/configure-tracing.js';
 import { annotate, captureSubsegment, putMetadata } from '../../src/tracing/xray-vocabulary.js';
+import { type RunningService, startTestService } from '../support/service-under-test.js';
 
 const API_KEY = 'shared-test-key-0123456789';
 const X_AMZN_TRACE_ID = /^Root=1-([0-9a-f]{8})-([0-9a-f]{24});Parent=([0-9a-f]{16});Sampled=1$/;
@@ -27,23 +27,11 @@ const RULES = JSON.stringify([
     HTTPMethod: 'GET',
   },
 ]);
-const httpSettings = {
-  HOST: '127.0.0.1',
-  PORT: 0,
-  BODY_LIMIT_BYTES: 1_048_576,
-  TRUST_PROXY: false,
-  SHUTDOWN_TIMEOUT_MS: 3_000,
-  READY_CHECK_TIMEOUT_MS: 1_000,
-  HEALTH_MAX_EVENT_LOOP_DELAY_MS: 0,
-  HEALTH_MAX_HEAP_USED_BYTES: 0,
-  HEALTH_MAX_RSS_BYTES: 0,
-  HEALTH_RETRY_AFTER_SECONDS: 1,
-};
 
 describe('two services calling each other through the service client', () => {
   let receiver: OtlpReceiver;
   let tracing: Tracing;
-  let orders: Service;
+  let orders: RunningService;
   let ordersUrl: string;
   let pricing: ChildProcess;
 
@@ -64,8 +52,8 @@ describe('two services calling each other through the service client', () => {
       receivedTraceparent: z.string(),
       catalogSawTraceHeader: z.string(),
     });
-    orders = await createService({
-      settings: { ...httpSettings, SERVICE_NAME: 'orders', ENVIRONMENT: 'test', LOG_LEVEL: 'silent' },
+    orders = await startTestService({
+      env: { SERVICE_NAME: 'orders', ENVIRONMENT: 'test' },
       tracing,
       routes: async (app) => {
         await app.register(apiKeyAuth, { apiKey: staticApiKey(API_KEY) });
@@ -84,7 +72,7 @@ describe('two services calling each other through the service client', () => {
         });
       },
     });
-    ordersUrl = await orders.listen();
+    ordersUrl = orders.url;
 
     const fixture = fileURLToPath(new URL('./pricing-service.fixture.ts', import.meta.url));
     pricing = spawn(process.execPath, ['--import', 'tsx', fixture], {

@@ -2,7 +2,6 @@ import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { type OtlpReceiver, startOtlpReceiver } from '@stratus/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createService, type Service } from '../../src/http/service.js';
 import { configureTracing, type Tracing } from '../../src/tracing/configure-tracing.js';
 import {
   annotate,
@@ -12,40 +11,26 @@ import {
   setUser,
   TracingUsageError,
 } from '../../src/tracing/xray-vocabulary.js';
-
-const settings = {
-  SERVICE_NAME: 'orders',
-  ENVIRONMENT: 'test' as const,
-  LOG_LEVEL: 'silent' as const,
-  HOST: '127.0.0.1',
-  PORT: 0,
-  BODY_LIMIT_BYTES: 1_048_576,
-  TRUST_PROXY: false,
-  SHUTDOWN_TIMEOUT_MS: 2_000,
-  READY_CHECK_TIMEOUT_MS: 1_000,
-  HEALTH_MAX_EVENT_LOOP_DELAY_MS: 0,
-  HEALTH_MAX_HEAP_USED_BYTES: 0,
-  HEALTH_MAX_RSS_BYTES: 0,
-  HEALTH_RETRY_AFTER_SECONDS: 1,
-};
+import { type RunningService, startTestService } from '../support/service-under-test.js';
 
 describe('X-Ray vocabulary on a traced service', () => {
   let receiver: OtlpReceiver;
   let tracing: Tracing;
-  let service: Service;
+  let service: RunningService;
   let url: string;
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     tracing = await configureTracing({
-      ...settings,
+      SERVICE_NAME: 'orders',
+      ENVIRONMENT: 'test',
       ENABLE_TRACING: true,
       OTLP_ENDPOINT: receiver.url,
       TRACING_SAMPLER: 'always-on',
       AWS_REGION: 'eu-west-1',
     });
-    service = await createService({
-      settings,
+    service = await startTestService({
+      env: { SERVICE_NAME: 'orders', ENVIRONMENT: 'test', LOG_LEVEL: 'info' },
       tracing,
       routes: (app) => {
         app.get('/orders/:id', async (request) => {
@@ -70,7 +55,7 @@ describe('X-Ray vocabulary on a traced service', () => {
         );
       },
     });
-    url = await service.listen();
+    url = service.url;
   });
 
   afterAll(async () => {
@@ -120,6 +105,9 @@ describe('X-Ray vocabulary on a traced service', () => {
     expect(price?.attributes['aws.xray.annotations']).toEqual(['currency']);
     const reserve = spans.find((span) => span.name === 'reserve_stock');
     expect(reserve?.status).toEqual({ code: 2, message: 'out of stock' });
+    // Log lines of the request carry its trace.
+    const completed = service.logs.events('request_completed').find((line) => line.path === '/orders/o-7');
+    expect(completed).toMatchObject({ trace_id: traceId, span_id: server?.spanId, trace_flags: '01' });
     expect(reserve?.events[0]).toMatchObject({
       name: 'exception',
       attributes: { 'exception.message': 'out of stock' },
