@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -100,6 +100,10 @@ export class EvalMetricsStack extends Stack {
 
     this.deployRole = this.createDeployRole(config, cluster, [this.repository, ...props.otherRepositories]);
 
+    new CfnOutput(this, 'DeployRoleArn', {
+      value: this.deployRole.roleArn,
+      description: 'GitHub repository variable AWS_DEPLOY_ROLE_ARN',
+    });
     const workload = httpWorkload({
       name: 'eval-metrics',
       namespace: settings.namespace,

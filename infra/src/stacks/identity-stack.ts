@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -136,6 +136,7 @@ export class IdentityStack extends Stack {
 
     this.httpApi = this.createHttpApi(config);
     this.createSamplingRules(config);
+    new CfnOutput(this, 'AuthExchangeUrl', { value: `${this.httpApi.apiEndpoint}/auth/exchange` });
   }
 
   private createHttpApi(config: EnvironmentConfig): apigwv2.HttpApi {

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -77,6 +77,11 @@ export class JobMetricsStack extends Stack {
         resources: [indexArn, `${indexArn}/*`],
       }),
     );
+    new CfnOutput(this, 'WriterRoleArn', {
+      value: this.writerRole.roleArn,
+      description: 'AWS_ROLE_ARN of the Google-side writer (AWS_CREDENTIALS_SOURCE=google-wif)',
+    });
+    new CfnOutput(this, 'DomainEndpoint', { value: this.domainEndpoint, description: 'OPENSEARCH_URL host' });
     acknowledgeRules(this.writerRole, [
       {
         id: 'AwsSolutions-IAM5',
