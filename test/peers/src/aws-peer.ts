@@ -369,6 +369,7 @@ export function toXml(value: unknown): string {
   return escapeXml(String(value));
 }
 
+/** Escapes text for an XML element or attribute. */
 export function escapeXml(text: string): string {
   return text
     .replace(/&/g, '&amp;')

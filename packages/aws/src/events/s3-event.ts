@@ -21,6 +21,7 @@ const s3EventKey = z.string().transform((encoded, context) => {
   }
 });
 
+/** One record of an S3 event notification, `s3.object.key` decoded. */
 export const s3EventRecordSchema = z.object({
   eventVersion: z.string(),
   eventSource: z.literal('aws:s3'),
@@ -50,6 +51,7 @@ export const s3EventRecordSchema = z.object({
   }),
 });
 
+/** An S3 event notification: one or more records. */
 export const s3EventNotificationSchema = z.object({ Records: z.array(s3EventRecordSchema).min(1) });
 
 /** What S3 sends once when a notification configuration is saved, to check the destination. */

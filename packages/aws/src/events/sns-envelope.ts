@@ -23,6 +23,7 @@ const common = {
 /** A message attribute as SNS sends it in the envelope. */
 export const snsMessageAttributeSchema = z.object({ Type: z.string(), Value: z.string() });
 
+/** A published message (`Type: Notification`). */
 export const snsNotificationSchema = z.object({
   Type: z.literal('Notification'),
   ...common,
@@ -32,6 +33,7 @@ export const snsNotificationSchema = z.object({
   MessageAttributes: z.record(z.string(), snsMessageAttributeSchema).optional(),
 });
 
+/** Sent once when a subscription is created; confirm it through SubscribeURL or ConfirmSubscription. */
 export const snsSubscriptionConfirmationSchema = z.object({
   Type: z.literal('SubscriptionConfirmation'),
   ...common,
@@ -39,6 +41,7 @@ export const snsSubscriptionConfirmationSchema = z.object({
   SubscribeURL: z.url(),
 });
 
+/** Sent when the subscription is deleted. */
 export const snsUnsubscribeConfirmationSchema = z.object({
   Type: z.literal('UnsubscribeConfirmation'),
   ...common,

@@ -18,6 +18,7 @@ export const sqsRecordSchema = z.object({
   awsRegion: z.string(),
 });
 
+/** A Lambda SQS event: a batch of records. */
 export const sqsEventSchema = z.object({ Records: z.array(sqsRecordSchema) });
 
 export type SqsRecord = z.output<typeof sqsRecordSchema>;

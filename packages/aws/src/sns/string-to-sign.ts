@@ -20,6 +20,7 @@ export type SignedSnsFields = {
   Type: 'Notification' | 'SubscriptionConfirmation' | 'UnsubscribeConfirmation';
 } & Partial<Record<(typeof confirmationFields)[number] | 'Subject', string | null | undefined>>;
 
+/** The exact text whose signature is in `Signature`. */
 export function snsStringToSign(message: SignedSnsFields): string {
   const fields = message.Type === 'Notification' ? notificationFields : confirmationFields;
   let text = '';
