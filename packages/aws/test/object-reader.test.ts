@@ -57,11 +57,17 @@ describe.each(readers)('object reader over %s', (_name, makeReader) => {
     expect(await text(opened.body)).toBe(content);
   });
 
-  it('answers an unknown object with 404 object_not_found', async () => {
+  it('answers an unknown object, or one in an unknown bucket, with 404 object_not_found', async () => {
     await expect(makeReader().open(bucket, 'incoming/missing.csv')).rejects.toMatchObject({
       status: 404,
       code: 'object_not_found',
     });
+    await expect(makeReader().open('no-such-bucket', key)).rejects.toMatchObject({
+      status: 404,
+      code: 'object_not_found',
+    });
+    // A folder is not an object.
+    await expect(makeReader().open(bucket, 'incoming/2026')).rejects.toMatchObject({ status: 404 });
   });
 
   it.each(['../secrets.csv', 'incoming/../../x', '/etc/passwd', 'a\0b', '', 'incoming\\..\\x'])(
