@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { OpenSearchPeer } from '@stratus/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_JOB_FAILED, EXIT_OK, EXIT_USAGE, main } from '../src/cli.js';
 
@@ -134,4 +135,40 @@ describe('stratus-file-processing CLI', () => {
     expect(badRuleset.code).toBe(EXIT_USAGE);
     expect(badRuleset.stderr).toMatch(/Ruleset "broken": Invalid DQDL at line 1, column 20 \(rule 1\)/);
   });
+
+  it('runs the job for real: job Done, report written, final metrics delivered to OpenSearch', async () => {
+    const openSearch = await new OpenSearchPeer({ kind: 'sigv4' }).start();
+    // The SDK's credential chain reads the process environment, as it would in a pod.
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = openSearch.defaultCredentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = openSearch.defaultCredentials.secretAccessKey;
+    try {
+      const { code, stdout } = await runCli(['run', 's3-data-quality', '--event-json', s3Event(KEY)], {
+        OPENSEARCH_URL: openSearch.url,
+        AWS_REGION: openSearch.region,
+      });
+      expect(code).toBe(EXIT_OK);
+      const result = JSON.parse(stdout) as {
+        jobId: string;
+        status: string;
+        report: string;
+        summary: unknown;
+      };
+      expect(result).toMatchObject({ status: 'Done', summary: { rulesPassed: 1, rulesFailed: 1 } });
+      const reportPath = join(root, 's3', BUCKET, 'dq-results', KEY, `${result.jobId}.json`);
+      expect(result.report).toBe(`s3://${BUCKET}/dq-results/${KEY}/${result.jobId}.json`);
+      expect(JSON.parse(await readFile(reportPath, 'utf8')).jobId).toBe(result.jobId);
+      expect(openSearch.document('job-metrics', result.jobId)?.source).toMatchObject({
+        status: 'Done',
+        job_type: 's3-data-quality',
+        counters: { rows: 3, rules_passed: 1, rules_failed: 1 },
+      });
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      await openSearch.stop();
+    }
+  }, 180_000);
 });
