@@ -6,7 +6,7 @@ import { FinalMetricsOutbox } from '../src/final-metrics/outbox.js';
 import { FinalMetricsRelay } from '../src/final-metrics/relay.js';
 import { JobStore } from '../src/store/job-store.js';
 import { sigv4Client } from './opensearch-clients.js';
-import { type OpenedStore, storeBackends } from './store-backends.js';
+import { type OpenedStore, storeBackends, storeOpenTimeoutMs } from './store-backends.js';
 
 const index = 'job-metrics';
 const logger = createLogger({ SERVICE_NAME: 'jobs-test', ENVIRONMENT: 'test', LOG_LEVEL: 'silent' });
@@ -24,7 +24,7 @@ for (const backend of storeBackends) {
     beforeAll(async () => {
       opened = await backend.open();
       peer = await new OpenSearchPeer({ kind: 'sigv4' }).start();
-    });
+    }, storeOpenTimeoutMs);
     afterAll(async () => {
       await peer?.stop();
       await opened?.close();

@@ -3,7 +3,7 @@ import { IllegalJobTransitionError, InvalidJobError, type JobChange } from '../s
 import { FinalMetricsOutbox } from '../src/final-metrics/outbox.js';
 import { JobExistsError, JobNotFoundError, JobStore } from '../src/store/job-store.js';
 import { migrate } from '../src/store/migrations.js';
-import { type OpenedStore, storeBackends } from './store-backends.js';
+import { type OpenedStore, storeBackends, storeOpenTimeoutMs } from './store-backends.js';
 
 for (const backend of storeBackends) {
   describe.skipIf(!backend.available)(`JobStore on ${backend.name}`, () => {
@@ -24,7 +24,7 @@ for (const backend of storeBackends) {
           { name: 'recorder', onCommit: (change) => void seen.push(change) },
         ],
       });
-    });
+    }, storeOpenTimeoutMs);
     afterAll(() => opened?.close());
 
     it('migrations are applied once; a second run applies nothing', async () => {

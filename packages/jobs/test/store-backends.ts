@@ -1,4 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { type Database, openDatabase } from '../src/store/database.js';
 import { migrate } from '../src/store/migrations.js';
 
@@ -22,12 +28,43 @@ function uniqueSchema(): string {
   return `jobs_test_${process.pid}_${randomBytes(4).toString('hex')}`;
 }
 
+// The package does not export its package.json; read it next to the resolved entry point.
+const pgliteEntry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+const pgliteVersion = (
+  JSON.parse(readFileSync(join(dirname(pgliteEntry), '..', 'package.json'), 'utf8')) as { version: string }
+).version;
+const templateFile = join(tmpdir(), `stratus-jobs-pglite-${pgliteVersion}.tar.gz`);
+
+/**
+ * A freshly initialised PGlite data folder, dumped once per machine and PGlite version: starting from it
+ * skips initdb, which otherwise costs each test file seconds of CPU.
+ */
+async function pgliteTemplate(): Promise<Blob> {
+  try {
+    return new Blob([await readFile(templateFile)]);
+  } catch {
+    const fresh = new PGlite();
+    await fresh.waitReady;
+    const dump = await fresh.dumpDataDir('gzip');
+    await fresh.close();
+    const bytes = Buffer.from(await dump.arrayBuffer());
+    // Written aside and renamed, so a parallel test file never reads half a dump.
+    const partial = `${templateFile}.${process.pid}.partial`;
+    await writeFile(partial, bytes);
+    await rename(partial, templateFile);
+    return new Blob([bytes]);
+  }
+}
+
+/** Generous: on a busy 2-core machine even a PGlite start from the template can take many seconds. */
+export const storeOpenTimeoutMs = 120_000;
+
 export const storeBackends: StoreBackend[] = [
   {
     name: 'pglite',
     available: true,
     async open() {
-      const db = await openDatabase();
+      const db = await openDatabase({ pgliteTemplate: await pgliteTemplate() });
       const schema = uniqueSchema();
       await migrate(db, schema);
       return { db, schema, close: () => db.close() };
