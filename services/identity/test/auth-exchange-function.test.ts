@@ -112,6 +112,7 @@ describe('auth-exchange Lambda against the STS and EventBridge peers', () => {
     ['alg none', async () => unsignedToken(), 'invalid_token'],
     ['missing kid', () => stack.keys.sign({}, { kid: null }), 'invalid_token'],
     ['oversized', () => stack.keys.sign({ padding: 'x'.repeat(9000) }), 'invalid_token'],
+    ['far oversized', async () => `${'a'.repeat(40_000)}.b.c`, 'invalid_token'],
   ])('answers 401 to a token that is %s, without calling STS', async (_case, makeToken, code) => {
     const token = await makeToken();
     const response = await exchange(bodyFor(token));
