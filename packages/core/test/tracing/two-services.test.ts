@@ -94,7 +94,8 @@ describe('two services calling each other through the service client', () => {
       baseUrl: (JSON.parse(line) as { url: string }).url,
       apiKey: staticApiKey(API_KEY),
     });
-  });
+    // A second Node process with the TypeScript loader starts slowly on a busy machine.
+  }, 90_000);
 
   afterAll(async () => {
     if (pricing && pricing.exitCode === null) pricing.kill('SIGKILL');
@@ -188,5 +189,5 @@ describe('two services calling each other through the service client', () => {
       'service.name': 'pricing',
       'deployment.environment.name': 'test',
     });
-  });
+  }, 60_000);
 });
