@@ -60,7 +60,13 @@ export interface EvalMetricsConfig {
   readonly specFile: string;
   readonly image: ImageDigestReference;
   /** The repository whose GitHub Actions workflow on `branch` may deploy. */
-  readonly github: { readonly owner: string; readonly repository: string; readonly branch: string };
+  readonly github: {
+    readonly owner: string;
+    readonly repository: string;
+    readonly branch: string;
+    /** An account has one provider per issuer: reuse it when it already exists. */
+    readonly existingOidcProviderArn?: string;
+  };
 }
 
 export interface PlatformServiceConfig {

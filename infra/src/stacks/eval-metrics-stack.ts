@@ -152,10 +152,13 @@ export class EvalMetricsStack extends Stack {
   /** GitHub Actions on the configured branch assumes this role through OIDC: no long-lived AWS keys. */
   private createDeployRole(config: EnvironmentConfig, cluster: eks.Cluster, repositories: ecr.IRepository[]) {
     const { owner, repository, branch } = config.evalMetrics.github;
-    const provider = new iam.OidcProviderNative(this, 'GithubOidcProvider', {
-      url: `https://${githubOidcIssuer}`,
-      clientIds: ['sts.amazonaws.com'],
-    });
+    const { existingOidcProviderArn } = config.evalMetrics.github;
+    const provider = existingOidcProviderArn
+      ? iam.OidcProviderNative.fromOidcProviderArn(this, 'GithubOidcProvider', existingOidcProviderArn)
+      : new iam.OidcProviderNative(this, 'GithubOidcProvider', {
+          url: `https://${githubOidcIssuer}`,
+          clientIds: ['sts.amazonaws.com'],
+        });
     const role = new iam.Role(this, 'GithubDeployRole', {
       description: `GitHub Actions deploys from ${owner}/${repository}@${branch}`,
       assumedBy: new iam.WebIdentityPrincipal(provider.oidcProviderArn, {
