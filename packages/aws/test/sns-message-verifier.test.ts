@@ -204,6 +204,14 @@ describe('SnsMessageVerifier', () => {
     await expect(verifier.verify(peer.envelope())).resolves.toBeDefined();
   });
 
+  it('gives up on a certificate host that sends headers but never finishes the body', async () => {
+    const impatient = loopbackVerifier({ SNS_CERT_FETCH_TIMEOUT_MS: '300' });
+    peer.setAnswer(peer.certificatePath, { status: 200, body: peer.signingCertificate, dripMs: 100 });
+    const error = await impatient.verify(peer.envelope()).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'sns_certificate_unavailable' });
+    expect((error as Error).message).toMatch(/within 300 ms/);
+  });
+
   it('gives up on a certificate host that does not answer within the timeout', async () => {
     peer.setAnswer(peer.certificatePath, { status: 200, body: peer.signingCertificate, delayMs: 1_000 });
     const impatient = loopbackVerifier({ SNS_CERT_FETCH_TIMEOUT_MS: '100' });

@@ -9,6 +9,8 @@ export interface CertificateAnswer {
   body: string | Buffer;
   /** Wait this long before answering. */
   delayMs?: number;
+  /** Send the headers at once, then the body one byte every this many ms (a slow-drip host). */
+  dripMs?: number;
 }
 
 /** The fields of an SNS envelope the caller sets; the peer fills in the rest and signs. */
@@ -71,7 +73,20 @@ export class SnsCertificatePeer {
           ? { status: 200, body: this.signingCertificate }
           : { status: 404, body: '<html><body>Not Found</body></html>' });
       const send = () => res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body);
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
+      if (answer.dripMs) {
+        const body = Buffer.from(answer.body);
+        let sent = 0;
+        res.writeHead(answer.status, { 'content-type': 'text/plain', 'content-length': body.length });
+        const drip = setInterval(() => {
+          res.write(body.subarray(sent, sent + 1));
+          sent += 1;
+          if (sent >= body.length) {
+            clearInterval(drip);
+            res.end();
+          }
+        }, answer.dripMs);
+        res.on('close', () => clearInterval(drip));
+      } else if (answer.delayMs) setTimeout(send, answer.delayMs);
       else send();
     });
     await new Promise<void>((resolve, reject) => {

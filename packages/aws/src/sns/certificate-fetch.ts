@@ -43,12 +43,14 @@ function download(url: string, options: CertificateFetchOptions): Promise<Buffer
   return new Promise((resolve, reject) => {
     const fail = (message: string, cause?: unknown) =>
       reject(new SnsVerificationError('sns_certificate_unavailable', message, { cause }));
-    const request = get(url, {
-      timeout: options.timeoutMs,
-      ...(options.agent ? { agent: options.agent } : {}),
-    });
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
-    request.on('error', (error) => fail(`could not fetch ${url}: ${error.message}`, error));
+    // One deadline for the whole download, so a host that drips bytes cannot hold a request open.
+    const deadline = AbortSignal.timeout(options.timeoutMs);
+    const request = get(url, { signal: deadline, ...(options.agent ? { agent: options.agent } : {}) });
+    const failWith = (error: Error) =>
+      deadline.aborted
+        ? fail(`${url} gave no complete answer within ${options.timeoutMs} ms`, error)
+        : fail(`could not fetch ${url}: ${error.message}`, error);
+    request.on('error', failWith);
     request.on('response', (response) => {
       if (response.statusCode !== 200) {
         response.resume();
@@ -66,7 +68,7 @@ function download(url: string, options: CertificateFetchOptions): Promise<Buffer
         chunks.push(chunk);
       });
       response.on('end', () => resolve(Buffer.concat(chunks)));
-      response.on('error', (error) => fail(`could not fetch ${url}: ${error.message}`, error));
+      response.on('error', failWith);
     });
   });
 }
