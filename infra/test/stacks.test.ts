@@ -1,5 +1,6 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigMap, Job } from '../src/kubernetes/objects.js';
 import { apiKeySecretName } from '../src/stacks/platform-stack.js';
@@ -40,6 +41,14 @@ describe('all environments', () => {
         )
         .sort(),
     );
+  });
+
+  it('passes cdk-nag AwsSolutions with no unacknowledged error or warning', () => {
+    // synth already failed on any error; this reads the full report, warnings included.
+    const report = new AwsSolutionsChecks(synthesized.app).validateScope(synthesized.app);
+    const findings = report.violations.map((violation) => `${violation.ruleName} (${violation.severity})`);
+    expect(findings).toEqual([]);
+    expect(report.success).toBe(true);
   });
 
   it('turns on X-Ray active tracing on every Lambda function, CDK-made ones included', () => {
