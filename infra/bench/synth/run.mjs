@@ -1,7 +1,7 @@
 // bench infra-synth: every stack of dev, test and prod synthesized (cdk-nag on) in a fresh Node
 // process, wall-clock including the import of aws-cdk-lib; baseline: the same without cdk-nag.
 // Alternating, after a warm-up. Target: the whole synth under 120 s on this machine.
-// Run: npm run build -w @stratus/infra && npm run bench -w @stratus/infra
+// Run: npx tsc -b infra && npm run bench -w @stratus/infra
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mean, writeResult } from '../../../bench/lib/result.mjs';
