@@ -1,10 +1,8 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
-import { S3Client } from '@aws-sdk/client-s3';
-import { createObjectReader } from '@stratus/aws';
 import { awsRegionOf, createLogger, loadSettingsOrExit } from '@stratus/core';
 import { openPollDatabase } from './adapters/database.js';
-import { bucketObjects, GroundTruthCache } from './adapters/ground-truth-cache.js';
+import { bucketObjects, GroundTruthCache, type ObjectSource } from './adapters/ground-truth-cache.js';
 import { langfuseTraceSource } from './adapters/langfuse.js';
 import { PollStore } from './adapters/poll-store.js';
 import { createEvalMetricsService } from './app/eval-metrics-service.js';
@@ -40,14 +38,28 @@ if (spec.mode === 'ground_truth' && !settings.GROUND_TRUTH_BUCKET) {
   process.exit(1);
 }
 
-const reader = createObjectReader(settings, () => {
-  return new S3Client({
-    region: awsRegionOf(settings) ?? 'us-east-1',
-    ...(settings.S3_ENDPOINT ? { endpoint: settings.S3_ENDPOINT, forcePathStyle: true } : {}),
-  });
-});
+// The AWS SDK takes seconds to load on a busy machine; only ground truth needs it, so it loads in the background.
+const bucket = settings.GROUND_TRUTH_BUCKET ?? 'unused';
+const bucketReader = Promise.all([import('@aws-sdk/client-s3'), import('@stratus/aws')]).then(
+  ([{ S3Client }, { createObjectReader }]) =>
+    bucketObjects(
+      createObjectReader(
+        settings,
+        () =>
+          new S3Client({
+            region: awsRegionOf(settings) ?? 'us-east-1',
+            ...(settings.S3_ENDPOINT ? { endpoint: settings.S3_ENDPOINT, forcePathStyle: true } : {}),
+          }),
+      ),
+      bucket,
+    ),
+);
+const objects: ObjectSource = {
+  location: `s3://${bucket}`,
+  read: async (key) => (await bucketReader).read(key),
+};
 const groundTruth = new GroundTruthCache({
-  objects: bucketObjects(reader, settings.GROUND_TRUTH_BUCKET ?? 'unused'),
+  objects,
   latestKey: settings.GROUND_TRUTH_LATEST_KEY,
   bucket: settings.GROUND_TRUTH_BUCKET,
   ttlMs: settings.GROUND_TRUTH_CACHE_TTL,
@@ -73,8 +85,13 @@ const storage = openPollDatabase({
   store: await PollStore.open(database, `${settings.LANGFUSE_READ_API}:${spec.version}`),
 }));
 const { service } = await createEvalMetricsService(settings, { spec, storage, source, groundTruth, logger });
-// Registered after the poller's hook, so it runs once the poller has stopped.
-service.onShutdown('database', async () => (await storage).database.close());
+// Registered after the poller's hook, so it runs once the poller has stopped. A database still
+// opening is left to the process exit rather than holding up shutdown.
+let opened: Awaited<typeof storage> | undefined;
+void storage.then((value) => {
+  opened = value;
+});
+service.onShutdown('database', () => opened?.database.close());
 // Loaded in the background: the service is ready at once and /ready says while ground truth is empty.
 if (spec.mode === 'ground_truth') void groundTruth.refresh();
 await service.run();

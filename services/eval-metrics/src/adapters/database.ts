@@ -1,6 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
 import type { SqlDatabase } from './poll-store.js';
 
 export interface PollDatabase extends SqlDatabase {
@@ -16,7 +14,9 @@ export async function openPollDatabase(options: {
   databaseUrl?: string;
   dataDir?: string;
 }): Promise<PollDatabase> {
+  // Each driver is loaded only when chosen: start-up pays for one of them, in the background.
   if (options.databaseUrl) {
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 });
     // An idle client that loses its connection emits here; without a listener it would crash the process.
     pool.on('error', () => {});
@@ -28,6 +28,7 @@ export async function openPollDatabase(options: {
     };
   }
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create(options.dataDir);
   return {
     kind: 'pglite',
