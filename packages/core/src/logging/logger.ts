@@ -47,7 +47,7 @@ export function createLogger(
       const traceFields = traceLogFields();
       const context = currentLogContext();
       if (!traceFields) return context ?? NO_CONTEXT;
-      return context ? { ...context, ...traceFields } : traceFields;
+      return context ? Object.assign({}, context, traceFields) : traceFields;
     },
     // pino's default merges the line's fields into the mixin object, which here is the shared context:
     // build one new object instead, and none at all outside a context.
