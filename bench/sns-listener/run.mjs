@@ -17,7 +17,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = 50;
 // RSA-2048 signing costs ~1-5 ms here, so the envelopes are few; past them requests repeat MessageIds.
-const ENVELOPES = Number(process.env.BENCH_ENVELOPES ?? 10_000);
+const ENVELOPES = Number(process.env.BENCH_ENVELOPES ?? 6_000);
 const WARM_UP_ENVELOPES = 500;
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:stratus-file-uploads';
 
@@ -91,8 +91,7 @@ async function load(url, seconds, offset, count) {
       },
     ],
   });
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  if (result.errors > 0) throw new Error(`${url}: ${result.errors} connection errors`);
   return { result, used: next };
 }
 
@@ -102,8 +101,14 @@ async function measure(mode) {
     // Warm-up on envelopes of its own (JIT, certificate download and cache, PGlite).
     await load(server.url, 1, ENVELOPES - WARM_UP_ENVELOPES, WARM_UP_ENVELOPES);
     const { result, used } = await load(server.url, SECONDS, 0, ENVELOPES - WARM_UP_ENVELOPES);
+    // Only 2xx answers count as accepted; a 503 (load shedding) or any other refusal does not.
+    const accepted = result.requests.total - result.non2xx;
     return {
-      rps: result.requests.average,
+      rps: accepted / result.duration,
+      non_2xx: result.non2xx,
+      status_codes: Object.fromEntries(
+        Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count]),
+      ),
       p99_ms: result.latency.p99,
       p50_ms: result.latency.p50,
       requests: result.requests.total,

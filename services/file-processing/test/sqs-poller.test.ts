@@ -120,7 +120,9 @@ describe('SqsPoller against a loopback SQS queue', () => {
 
     testStore = await createTestJobStore(db);
     store = testStore.store;
+    // The job was created before (by another delivery of the message) and is already running.
     await store.create({ id: 'dq-sns-3-0', type: 's3-data-quality' });
+    await store.start('dq-sns-3-0');
     poller = new SqsPoller(
       sqs,
       new JobIntake(store, dispatcher, logger),
@@ -137,5 +139,20 @@ describe('SqsPoller against a loopback SQS queue', () => {
     expect(await poller.pollOnce()).toEqual({ received: 1, deleted: 1, failed: 0 });
     expect(await store.list()).toHaveLength(1);
     expect(dispatcher.dispatched).toEqual([]);
+  });
+
+  it('hands a redelivered job that is still Pending to the dispatcher again (created, never dispatched)', async () => {
+    await store.create({ id: 'dq-sns-4-0', type: 's3-data-quality' });
+    queue.send(
+      JSON.stringify({
+        Type: 'Notification',
+        MessageId: 'sns-4',
+        TopicArn: TOPIC,
+        Message: s3Event('p.csv'),
+      }),
+    );
+    expect(await poller.pollOnce()).toEqual({ received: 1, deleted: 1, failed: 0 });
+    expect(await store.list()).toHaveLength(1);
+    expect(dispatcher.dispatched.map((file) => file.jobId)).toEqual(['dq-sns-4-0']);
   });
 });

@@ -29,6 +29,7 @@ export interface DataQualityJobInput extends Record<string, unknown> {
  */
 export interface DataQualityJobStore {
   create(draft: { id: string; type: string; input?: Record<string, unknown> }): Promise<unknown>;
+  get(id: string): Promise<{ status: string }>;
   start(id: string): Promise<unknown>;
   complete(
     id: string,

@@ -9,6 +9,8 @@ import type { JobDispatcher } from './job-intake.js';
  */
 export class InProcessDispatcher implements JobDispatcher {
   private readonly queue: IncomingFile[] = [];
+  /** Ids queued or running, so a job handed over twice (a redelivery, the start-up sweep) runs once. */
+  private readonly known = new Set<string>();
   private readonly running = new Set<Promise<void>>();
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -22,6 +24,8 @@ export class InProcessDispatcher implements JobDispatcher {
 
   async dispatch(file: IncomingFile): Promise<void> {
     if (this.closed) throw new Error('dispatcher is closed');
+    if (this.known.has(file.jobId)) return;
+    this.known.add(file.jobId);
     this.queue.push(file);
     this.pump();
   }
@@ -61,6 +65,7 @@ export class InProcessDispatcher implements JobDispatcher {
         )
         .finally(() => {
           this.running.delete(work);
+          this.known.delete(file.jobId);
           this.pump();
           if (this.queue.length === 0 && this.running.size === 0) {
             const waiters = this.idleWaiters;

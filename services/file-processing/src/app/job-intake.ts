@@ -47,6 +47,7 @@ export class JobIntake {
       duplicates: [],
       skipped: event.records.length - files.length,
     };
+    const toDispatch: IncomingFile[] = [];
     for (const file of files) {
       try {
         await this.jobs.create({
@@ -55,9 +56,14 @@ export class JobIntake {
           input: { source: file.source },
         });
         result.created.push(file.jobId);
+        toDispatch.push(file);
       } catch (error) {
         if ((error as { code?: string }).code === 'job_exists') {
           result.duplicates.push(file.jobId);
+          // A retry after a failure part-way through a delivery: jobs created then but never
+          // dispatched are still Pending. Dispatchers ignore a job they already have.
+          if ((await this.jobs.get(file.jobId).catch(() => undefined))?.status === 'Pending')
+            toDispatch.push(file);
           continue;
         }
         this.logger.error(
@@ -77,8 +83,7 @@ export class JobIntake {
     }
     // Dispatch only after every job of the delivery is durable: a crash before this point leaves
     // Pending jobs that a redelivery (same ids) or the start-up sweep picks up.
-    for (const file of files) {
-      if (!result.created.includes(file.jobId)) continue;
+    for (const file of toDispatch) {
       await this.dispatcher.dispatch(file).catch((error: unknown) => {
         this.logger.error(
           { event: 'job_dispatch_failed', job_id: file.jobId, err: error },
