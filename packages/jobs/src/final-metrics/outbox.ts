@@ -94,14 +94,19 @@ export class FinalMetricsOutbox {
   }
 
   async markFailed(failures: readonly { jobId: string; error: string; retryInMs: number }[]): Promise<void> {
+    if (failures.length === 0) return;
     const now = this.now().getTime();
-    for (const failure of failures) {
-      await this.db.query(
-        `UPDATE ${this.table} SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3
-         WHERE job_id = $1 AND delivered_at IS NULL`,
-        [failure.jobId, failure.error.slice(0, 1000), new Date(now + failure.retryInMs)],
-      );
-    }
+    // One statement for the whole batch: an outage fails every row of every round.
+    await this.db.query(
+      `UPDATE ${this.table} AS o SET attempts = o.attempts + 1, last_error = f.error, next_attempt_at = f.retry_at
+       FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS f(job_id, error, retry_at)
+       WHERE o.job_id = f.job_id AND o.delivered_at IS NULL`,
+      [
+        failures.map((failure) => failure.jobId),
+        failures.map((failure) => failure.error.slice(0, 1000)),
+        failures.map((failure) => new Date(now + failure.retryInMs)),
+      ],
+    );
   }
 
   async backlog(): Promise<OutboxBacklog> {

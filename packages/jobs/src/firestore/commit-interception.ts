@@ -42,7 +42,7 @@ export function commitObserver(onCommit: (commit: SucceededCommit) => void): Cal
           try {
             onCommit({ request, response });
           } catch {
-            // onCommit is FirestoreFinalMetrics.observe, which catches its own errors; nothing to add here.
+            // The observer logs its own failures; whatever escapes must not reach grpc-js or the caller.
           }
         });
       },

@@ -82,7 +82,13 @@ export class FirestoreFinalMetrics {
   /** Called for each successful Commit (after the caller got its answer). */
   observe(commit: SucceededCommit): void {
     this.commitsSeen.inc();
-    const paths = terminalJobWrites(commit.request, this.options.collection);
+    let paths: string[];
+    try {
+      paths = terminalJobWrites(commit.request, this.options.collection);
+    } catch (error) {
+      this.log.warn({ event: 'firestore_commit_unreadable', err: error }, 'could not read a Commit request');
+      return;
+    }
     if (paths.length === 0) return;
     this.log.debug({ event: 'firestore_terminal_jobs_seen', count: paths.length }, 'terminal jobs committed');
     this.track(this.deliverPaths(paths));
