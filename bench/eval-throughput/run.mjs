@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mean, repoRoot, writeResult } from '../lib/result.mjs';
 
@@ -19,7 +19,7 @@ if (!existsSync(peersDist) || !existsSync(mainDist)) {
 }
 const { LangfusePeer } = await import(peersDist);
 
-const SUBJECT_TRACES = Number(process.env.BENCH_TRACES ?? 1_500);
+const SUBJECT_TRACES = Number(process.env.BENCH_TRACES ?? 600);
 const BASELINE_TRACES = Math.max(100, Math.round(SUBJECT_TRACES / 6));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const BUCKET = 'stratus-ground-truth';
@@ -171,6 +171,7 @@ async function round(label, count, concurrency) {
 }
 
 // Warm-up (file cache, the peer's JIT), then subject and baseline alternating.
+const loadBefore = loadavg()[0];
 await round('warmup', 200, 16);
 const subject = [];
 const baseline = [];
@@ -202,6 +203,12 @@ writeResult({
     target: '< 100',
   },
   rounds: ROUNDS,
+  per_round: {
+    subject_traces_per_min: subject.map((r) => Math.round(r.perMinute)),
+    baseline_traces_per_min: baseline.map((r) => Math.round(r.perMinute)),
+  },
+  // The machine is shared: with a load average far above its 2 cores every figure here is depressed.
+  load_average_1m: { before: Math.round(loadBefore * 10) / 10, after: Math.round(loadavg()[0] * 10) / 10 },
   published_original: {
     note: 'Published figures of the service this one replaces; NOT measured in this run or on this machine.',
     traces_per_min: '30-76',

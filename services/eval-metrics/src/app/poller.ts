@@ -40,8 +40,8 @@ export type PollResult =
 
 const SCORES_IN_FLIGHT_PER_TRACE = 4;
 
-/** A skip decided by the service rather than by the domain: Langfuse refused the scores. */
-type OutcomeReason = SkipReason | 'score_rejected';
+/** Skips decided by the service rather than by the domain: Langfuse refused the scores, or evaluation threw. */
+type OutcomeReason = SkipReason | 'score_rejected' | 'evaluation_failed';
 
 /**
  * The polling loop. Each poll, under the stream's lease:
@@ -232,7 +232,19 @@ export class Poller {
     if (spec.mode === 'judge') enriched = { ...trace, scores: await source.evalScoresOf(trace.id) };
     else if (spec.output.from !== 'trace_output')
       enriched = { ...trace, generations: await source.generationsOf(trace.id) };
-    const outcome: TraceOutcome = evaluateTrace(spec, enriched, table);
+    let outcome: TraceOutcome;
+    try {
+      outcome = evaluateTrace(spec, enriched, table);
+    } catch (error) {
+      // A value the domain did not foresee must not stop the loop on this trace forever.
+      const reason: OutcomeReason = 'evaluation_failed';
+      return {
+        traceId: trace.id,
+        outcome: 'skipped',
+        reason,
+        detail: (error as Error).message ?? String(error),
+      };
+    }
     if (outcome.status === 'skipped')
       return { traceId: trace.id, outcome: 'skipped', reason: outcome.reason, detail: outcome.detail };
     const scores = scoresOf(spec, trace.id, outcome.evaluation, {
