@@ -1,5 +1,6 @@
 import type { Client } from '@opensearch-project/opensearch';
 import type { Logger, StatsRegistry } from '@stratus/core';
+import { entersTerminalState } from './domain/job.js';
 import { OpenSearchFinalMetricsSink } from './final-metrics/opensearch-sink.js';
 import { FinalMetricsOutbox } from './final-metrics/outbox.js';
 import { FinalMetricsRelay } from './final-metrics/relay.js';
@@ -49,6 +50,10 @@ export async function openJobStore(options: {
     pollIntervalMs: settings.FINAL_METRICS_POLL_INTERVAL_MS,
     reconcileIntervalMs: settings.FINAL_METRICS_RECONCILE_INTERVAL_MS,
     backoff: { baseMs: settings.FINAL_METRICS_RETRY_BASE_MS, maxMs: settings.FINAL_METRICS_RETRY_MAX_MS },
+  });
+  // Deliver as soon as a job ends, instead of at the next poll.
+  store.onCommitted((change) => {
+    if (entersTerminalState(change)) relay.notify();
   });
   return {
     db,

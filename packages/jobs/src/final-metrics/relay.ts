@@ -42,6 +42,7 @@ export class FinalMetricsRelay {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private wokenDuringRound = false;
   private timer: NodeJS.Timeout | undefined;
   private lastReconcileAt = 0;
   private readonly deliveredCounter: Counter | undefined;
@@ -156,7 +157,9 @@ export class FinalMetricsRelay {
 
   /** Wakes an idle loop now, e.g. right after a job ended. */
   notify(): void {
-    this.wake?.();
+    if (this.wake) this.wake();
+    // Mid-round: the next sleep returns at once, so a job ended during the round is not left to the poll.
+    else this.wokenDuringRound = true;
   }
 
   /** Stops the loop after the round in progress; undelivered rows stay in the outbox for the next start. */
@@ -181,6 +184,10 @@ export class FinalMetricsRelay {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.wokenDuringRound) {
+      this.wokenDuringRound = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       this.wake = () => {
         clearTimeout(this.timer);

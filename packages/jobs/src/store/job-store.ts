@@ -70,6 +70,7 @@ export class JobStore {
   readonly schema: string;
   private readonly table: string;
   private readonly interceptors: CommitInterceptor[];
+  private readonly committedListeners: ((change: JobChange) => void)[] = [];
   private readonly now: () => Date;
 
   constructor(
@@ -84,6 +85,14 @@ export class JobStore {
 
   addInterceptor(interceptor: CommitInterceptor): void {
     this.interceptors.push(interceptor);
+  }
+
+  /**
+   * Called after each commit is durable, outside the transaction (e.g. to wake the relay). Listeners
+   * cannot fail or delay the commit: they run synchronously and their errors are ignored.
+   */
+  onCommitted(listener: (change: JobChange) => void): void {
+    this.committedListeners.push(listener);
   }
 
   async get(id: string): Promise<Job> {
@@ -129,7 +138,7 @@ export class JobStore {
    * transaction. A rejected transition or a failing interceptor leaves nothing written.
    */
   async commit(id: string, decide: (before: Job | null) => Job): Promise<Job> {
-    return this.db.transaction(async (tx) => {
+    const change = await this.db.transaction(async (tx) => {
       const [row] = await tx.query<JobRow>(
         `SELECT ${JOB_COLUMNS} FROM ${this.table} WHERE id = $1 FOR UPDATE`,
         [id],
@@ -140,8 +149,16 @@ export class JobStore {
       await this.write(tx, before, after);
       const change: JobChange = { before, after };
       for (const interceptor of this.interceptors) await interceptor.onCommit(change, tx);
-      return after;
+      return change;
     });
+    for (const listener of this.committedListeners) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's failure is its own; the commit has already succeeded.
+      }
+    }
+    return change.after;
   }
 
   private async write(tx: SqlExecutor, before: Job | null, job: Job): Promise<void> {
