@@ -34,6 +34,7 @@ export {
 } from './final-metrics/opensearch-sink.js';
 export { FinalMetricsOutbox, type OutboxBacklog, type OutboxEntry } from './final-metrics/outbox.js';
 export { FinalMetricsRelay, type FinalMetricsRelayOptions, type RelayRound } from './final-metrics/relay.js';
+export { startedJobDocuments } from './final-metrics/started-job-documents.js';
 // Firestore: Commit interception.
 export {
   type CommitRequestFacts,

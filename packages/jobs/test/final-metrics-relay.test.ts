@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { OpenSearchFinalMetricsSink } from '../src/final-metrics/opensearch-sink.js';
 import { FinalMetricsOutbox } from '../src/final-metrics/outbox.js';
 import { FinalMetricsRelay } from '../src/final-metrics/relay.js';
+import { startedJobDocuments } from '../src/final-metrics/started-job-documents.js';
 import { JobStore } from '../src/store/job-store.js';
 import { sigv4Client } from './opensearch-clients.js';
 import { type OpenedStore, storeBackends, storeOpenTimeoutMs } from './store-backends.js';
@@ -221,6 +222,22 @@ for (const backend of storeBackends) {
       await new Promise((resolve) => setTimeout(resolve, 5));
       expect(await relay.drain()).toBe(2);
       expectDeliveredExactlyOnce(ids);
+    });
+
+    it('a started job gets its document with ordinary credentials; the final patch (other key) completes it', async () => {
+      const ordinaryKey = generateTestCredentials();
+      peer.credentials.add(ordinaryKey);
+      store.onCommitted(startedJobDocuments(sigv4Client(peer, ordinaryKey), { index, logger }));
+      const id = `${backend.name}-started-${++sequence}`;
+      await store.create({ id, type: 'csv-quality' });
+      await store.start(id);
+      await expect.poll(() => peer.document(index, id)?.source.status).toBe('Running');
+      expect(peer.requests.at(-1)?.principal).toBe(ordinaryKey.accessKeyId);
+      await store.complete(id, { counters: { rows: 2 } });
+      expect(await relay.drain()).toBe(1);
+      expect(peer.requests.at(-1)?.principal).toBe(peer.defaultCredentials.accessKeyId);
+      expect(peer.document(index, id)?.source).toMatchObject({ status: 'Done', counters: { rows: 2 } });
+      expect(peer.writes.filter((w) => w.id === id).map((w) => w.result)).toEqual(['created', 'updated']);
     });
 
     it('the background loop reconciles jobs ended by another writer and delivers them', async () => {
