@@ -155,7 +155,9 @@ describe('eval-metrics over HTTP', () => {
     }
   });
 
-  it('once ground truth exists: scores against a stored row, polls traces, reports /stats and EMF', async () => {
+  it('once ground truth exists: scores against a stored row, polls traces, reports /stats and EMF', {
+    timeout: 90_000,
+  }, async () => {
     await writeFile(join(folder, BUCKET, 'ground-truth', 'v1.csv'), groundTruthCsv(5));
     await writeFile(join(folder, BUCKET, 'ground-truth', 'LATEST'), 'ground-truth/v1.csv');
     const stored = await post({ extraction: {}, match: { document_id: 'doc-1' } });
@@ -165,7 +167,8 @@ describe('eval-metrics over HTTP', () => {
 
     // The poller (started with the service) scores the five traces.
     let stats = statsBody.parse((await call('/stats')).body);
-    for (let i = 0; i < 200 && stats.counters.traces_scored !== 5; i++) {
+    // Without TEST_DATABASE_URL the poller starts once embedded PGlite is up, seconds on a busy machine.
+    for (let i = 0; i < 1_200 && stats.counters.traces_scored !== 5; i++) {
       await new Promise((r) => setTimeout(r, 50));
       stats = statsBody.parse((await call('/stats')).body);
     }

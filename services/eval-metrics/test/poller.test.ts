@@ -173,7 +173,10 @@ describe.each(['traces', 'observations'] as const)('Poller reading the %s API', 
 });
 
 describe('Poller across a restart, rate limits and replicas', () => {
-  it('resumes where it stopped after a restart: no trace scored twice, none missed', async () => {
+  // Without TEST_DATABASE_URL this opens PGlite twice in a folder: seconds each on a busy machine.
+  it('resumes where it stopped after a restart: no trace scored twice, none missed', {
+    timeout: 90_000,
+  }, async () => {
     const peer = await LangfusePeer.start();
     seed(peer);
     // A process of its own: the Postgres server, or PGlite in a folder that outlives it.
