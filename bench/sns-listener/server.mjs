@@ -1,7 +1,8 @@
 // One server for the sns-listener benchmark, in its own process: `echo` (bare fastify answering
 // POST / with the body it got) or `listener` (the file-processing listener on built dist/ code:
 // SNS verification with the signing certificate cached after the first message, S3 event parsing,
-// one Pending job created per notification in an embedded PGlite job store, request logs at info
+// one Pending job created per notification in the job store (Postgres at BENCH_DATABASE_URL, else
+// embedded PGlite), request logs at info
 // to a file). The listener's dispatcher only counts: this measures intake, not the DuckDB jobs.
 // Prints its URL on stdout once listening.
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -42,12 +43,15 @@ if (mode === 'echo') {
   });
   const logFile = join(mkdtempSync(join(tmpdir(), 'stratus-bench-')), 'service.log');
   const logger = createLogger(settings, { destination: pino.destination({ dest: logFile, sync: false }) });
-  const db = await openDatabase();
-  await migrate(db, 'stratus_jobs');
+  // Postgres (as in production) when BENCH_DATABASE_URL is set, else embedded PGlite.
+  const databaseUrl = process.env.BENCH_DATABASE_URL;
+  const db = await openDatabase(databaseUrl ? { databaseUrl, maxConnections: 10 } : {});
+  const schema = `bench_sns_${process.pid}`;
+  await migrate(db, schema);
   let dispatched = 0;
   const app = await createFileProcessingService({
     settings,
-    jobs: new JobStore(db),
+    jobs: new JobStore(db, { schema }),
     rulesets: new RulesetCatalog([]),
     logger,
     certificateAgent: new Agent({ ca: readFileSync(certificatePemFile, 'utf8') }),
@@ -59,8 +63,9 @@ if (mode === 'echo') {
     }),
   });
   const url = await app.service.listen();
-  process.on('SIGTERM', () => {
+  process.on('SIGTERM', async () => {
     process.stderr.write(`dispatched ${dispatched}\n`);
+    await db.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => {});
     process.exit(0);
   });
   process.stdout.write(`${url}\n`);
