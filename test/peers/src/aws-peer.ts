@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from './request-body.js';
 import {
   generateTestCredentials,
   headerValue,
@@ -189,7 +190,7 @@ export class AwsApiPeer {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
-    const body = await readBody(req);
+    const body = await readBody(req, maxBodyBytes);
     if (body === undefined) {
       this.send(res, requestId, new AwsPeerError(413, 'RequestEntityTooLarge', 'Request body too large'));
       return;
@@ -377,15 +378,4 @@ export function escapeXml(text: string): string {
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&apos;');
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBodyBytes) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }

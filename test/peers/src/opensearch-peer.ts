@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
+import { readBody } from './request-body.js';
 import {
   generateTestCredentials,
   headerValue,
@@ -146,7 +147,7 @@ export class OpenSearchPeer {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
+    const body = await readBody(req, maxBodyBytes);
     const url = new URL(req.url ?? '/', 'http://peer.invalid');
     const record: RecordedOpenSearchRequest = {
       method: req.method ?? 'GET',
@@ -431,15 +432,4 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 function sendError(res: ServerResponse, status: number, type: string, reason: string): void {
   sendJson(res, status, { error: { root_cause: [{ type, reason }], type, reason }, status });
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBodyBytes) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
