@@ -151,6 +151,7 @@ async function serve(settings: FileProcessingSettings, logger: Logger): Promise<
     jobs: jobs.store,
     rulesets,
     logger,
+    afterDispatcherClosed: () => jobs.close(),
     ...(settings.DISPATCH_MODE === 'kubernetes'
       ? {
           dispatcher: () =>
@@ -158,7 +159,6 @@ async function serve(settings: FileProcessingSettings, logger: Logger): Promise<
         }
       : {}),
   });
-  app.service.onShutdown('jobs', () => jobs.close());
   jobs.startRelay();
   if (settings.INGEST_MODE === 'sqs') {
     const poller = SqsPoller.fromSettings(settings, app.intake, logger.child({ component: 'sqs-poller' }));

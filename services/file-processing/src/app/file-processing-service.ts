@@ -40,6 +40,8 @@ export interface FileProcessingDependencies {
   snsConfig?: SNSClientConfig;
   /** The https agent used to download SNS signing certificates (a loopback CA in tests). */
   certificateAgent?: Agent;
+  /** Runs at shutdown after the dispatcher has finished its jobs (e.g. closing the job store). */
+  afterDispatcherClosed?: () => Promise<void>;
   /** Default: the in-process pool of WORKER_CONCURRENCY workers. */
   dispatcher?: (runner: DataQualityRunner) => JobDispatcher;
 }
@@ -164,10 +166,12 @@ export async function createFileProcessingService(
     service.stats.gauge('jobs_queued', () => dispatcher.queued);
     service.stats.gauge('jobs_running', () => dispatcher.active);
   }
-  service.onShutdown('dispatcher', () => dispatcher.close());
-  service.onShutdown('aws-clients', () => {
+  // One hook, in this order: running jobs finish and commit, then their clients and the store close.
+  service.onShutdown('dispatcher', async () => {
+    await dispatcher.close();
     sdkConfirmer?.close();
     closeRunner();
+    await deps.afterDispatcherClosed?.();
   });
   return { service, intake, dispatcher, runner };
 }
