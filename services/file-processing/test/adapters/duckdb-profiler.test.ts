@@ -91,6 +91,14 @@ describe('profileCsvFile', () => {
     ]);
   });
 
+  it('counts every malformed row but lists only the first ones', async () => {
+    const path = join(directory, 'many-bad.csv');
+    await writeFile(path, 'a,b\n1,2\n3\n4,5,6\n7\n8,9\n');
+    const profile = await profileCsvFile(path, [], { ...options(), rejectedRowsListed: 2 });
+    expect(profile).toMatchObject({ rowCount: 2, malformedRowCount: 3, malformedRowsTruncated: true });
+    expect(profile.malformedRows.map((row) => row.line)).toEqual([3, 4]);
+  });
+
   it('reports bytes that are not UTF-8 as encoding problems on their line', async () => {
     const { profile } = await profileOf(
       'latin1.csv',
