@@ -21,9 +21,9 @@ export interface ColumnProfile {
    * STRING when some value outside the sample does not fit it (see `typeMismatchCount`).
    */
   dataType: DqdlDataType;
-  /** Fields missing from the row (absent, not empty). */
+  /** Unquoted empty fields (a missing value). */
   nullCount: number;
-  /** Fields present but empty or only whitespace. */
+  /** Quoted empty fields (`""`). */
   emptyCount: number;
   nullRate: number;
   emptyRate: number;
