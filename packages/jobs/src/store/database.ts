@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -66,6 +67,8 @@ function openPostgres(connectionString: string, max: number): Database {
 }
 
 async function openPglite(dataDir: string | undefined, template: Blob | undefined): Promise<Database> {
+  // PGlite creates only the last folder of the path itself.
+  if (dataDir) await mkdir(dataDir, { recursive: true });
   const db = new PGlite(dataDir, template ? { loadDataDir: template } : {});
   await db.waitReady;
   return {
