@@ -1,5 +1,6 @@
-// bench/http-kit: requests/s of one JSON route served by bare fastify and by the Stratus HTTP kit
-// (request logging on, to a file), alternating in one run after a warm-up. Target: kit >= 0.80 of bare.
+// bench/http-kit: requests/s of one JSON route served by bare fastify and by the Stratus HTTP kit, both
+// with request logging on, to a file, alternating in one run after a warm-up. Target: kit >= 0.80 of bare.
+// Bare fastify with no logger at all is measured in the same rounds, for reference.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -54,9 +55,10 @@ async function measure(mode) {
   }
 }
 
-const runs = { bare: [], kit: [] };
+const runs = { bare: [], kit: [], 'bare-unlogged': [] };
+const order = ['bare', 'kit', 'bare-unlogged'];
 for (let round = 0; round < ROUNDS; round++) {
-  for (const mode of round % 2 === 0 ? ['bare', 'kit'] : ['kit', 'bare']) {
+  for (const mode of round % 2 === 0 ? order : [...order].reverse()) {
     const run = await measure(mode);
     runs[mode].push(run);
     process.stdout.write(
@@ -69,6 +71,8 @@ const subject = mean(runs.kit.map((run) => run.rps));
 const baseline = mean(runs.bare.map((run) => run.rps));
 const cpuKit = mean(runs.kit.map((run) => run.cpu_us_per_request));
 const cpuBare = mean(runs.bare.map((run) => run.cpu_us_per_request));
+const unlogged = mean(runs['bare-unlogged'].map((run) => run.rps));
+const cpuUnlogged = mean(runs['bare-unlogged'].map((run) => run.cpu_us_per_request));
 writeResult({
   name: 'http-kit',
   unit: 'req/s',
@@ -77,11 +81,16 @@ writeResult({
   ratio: Math.round((subject / baseline) * 1000) / 1000,
   target: '>= 0.80',
   met: subject / baseline >= 0.8,
+  reference_bare_unlogged: {
+    rps: Math.round(unlogged),
+    ratio: Math.round((subject / unlogged) * 1000) / 1000,
+  },
   cpu_us_per_request: {
     kit: Math.round(cpuKit),
     bare: Math.round(cpuBare),
+    bare_unlogged: Math.round(cpuUnlogged),
     ratio_bare_over_kit: Math.round((cpuBare / cpuKit) * 1000) / 1000,
   },
-  setup: `GET /orders/:id JSON, autocannon ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s after 1 s warm-up; server in its own process; kit logs request_started/request_completed at info to a file`,
+  setup: `GET /orders/:id JSON, autocannon ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s after 1 s warm-up; server in its own process; baseline is bare fastify with its default request logging (incoming request, request completed) to a file, the kit logs request_started/request_completed to a file; bare-unlogged is fastify with no logger`,
   rounds: runs,
 });

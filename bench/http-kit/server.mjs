@@ -1,5 +1,6 @@
-// One server for the http-kit benchmark, in its own process: `bare` fastify, or the Stratus `kit`
-// with request logging on, written to a file. Prints its URL on stdout once listening.
+// One server for the http-kit benchmark, in its own process: `bare` fastify with its own request
+// logging to a file (what a team writes by hand), `bare-unlogged` fastify with no logger at all, or the
+// Stratus `kit` with its request logging to a file. Prints its URL on stdout once listening.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +17,13 @@ import {
 const order = { id: 'o-1', sku: 'A-100', quantity: 2, status: 'accepted', tags: ['priority', 'gift'] };
 const mode = process.argv[2];
 
-if (mode === 'bare') {
-  const app = Fastify();
+const logFile = () => join(mkdtempSync(join(tmpdir(), 'stratus-bench-')), 'service.log');
+
+if (mode === 'bare' || mode === 'bare-unlogged') {
+  const app =
+    mode === 'bare'
+      ? Fastify({ loggerInstance: pino(pino.destination({ dest: logFile(), sync: false })) })
+      : Fastify();
   app.get('/orders/:id', async () => order);
   await app.listen({ host: '127.0.0.1', port: 0 });
   process.stdout.write(`http://127.0.0.1:${app.server.address().port}\n`);
@@ -31,8 +37,7 @@ if (mode === 'bare') {
     },
     envFile: false,
   });
-  const logFile = join(mkdtempSync(join(tmpdir(), 'stratus-bench-')), 'service.log');
-  const logger = createLogger(settings, { destination: pino.destination({ dest: logFile, sync: false }) });
+  const logger = createLogger(settings, { destination: pino.destination({ dest: logFile(), sync: false }) });
   const service = await createService({
     settings,
     logger,
@@ -42,6 +47,6 @@ if (mode === 'bare') {
   });
   process.stdout.write(`${await service.listen()}\n`);
 } else {
-  process.stderr.write('usage: server.mjs bare|kit\n');
+  process.stderr.write('usage: server.mjs bare|bare-unlogged|kit\n');
   process.exit(2);
 }
