@@ -221,20 +221,22 @@ function parseAnswer<T>(
   }
   const isJson = (answer.headers.get('content-type') ?? '').includes('json');
   if (!isJson && !schema) return answer.text as T;
-  let json: unknown;
-  try {
-    json = answer.text.length === 0 ? undefined : JSON.parse(answer.text);
-  } catch (error) {
-    throw new ServiceCallError({
+  const invalidResponse = (detail: string, cause?: unknown) =>
+    new ServiceCallError({
       code: 'invalid_response',
       status: answer.status,
       method,
       path,
       body: answer.text,
       attempts,
-      detail: 'answered with a body that is not JSON',
-      cause: error,
+      detail,
+      cause,
     });
+  let json: unknown;
+  try {
+    json = answer.text.length === 0 ? undefined : JSON.parse(answer.text);
+  } catch (error) {
+    throw invalidResponse('answered with a body that is not JSON', error);
   }
   if (!schema) return json as T;
   const parsed = schema.safeParse(json);
@@ -242,15 +244,7 @@ function parseAnswer<T>(
     const issues = parsed.error.issues
       .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
       .join('; ');
-    throw new ServiceCallError({
-      code: 'invalid_response',
-      status: answer.status,
-      method,
-      path,
-      body: answer.text,
-      attempts,
-      detail: `answered with an unexpected body (${issues})`,
-    });
+    throw invalidResponse(`answered with an unexpected body (${issues})`);
   }
   return parsed.data;
 }
