@@ -39,7 +39,7 @@ const templateFile = join(tmpdir(), `stratus-jobs-pglite-${pgliteVersion}.tar.gz
  * A freshly initialised PGlite data folder, dumped once per machine and PGlite version: starting from it
  * skips initdb, which otherwise costs each test file seconds of CPU.
  */
-async function pgliteTemplate(): Promise<Blob> {
+export async function pgliteTemplate(): Promise<Blob> {
   try {
     return new Blob([await readFile(templateFile)]);
   } catch {

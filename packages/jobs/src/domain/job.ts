@@ -22,6 +22,11 @@ export interface Job {
   input: Record<string, unknown>;
   /** How many times the job was started. */
   attempts: number;
+  /**
+   * Who started the current attempt (e.g. a Kubernetes Job's uid), or null. A Running job can be
+   * started again only by the same owner: its retried pod, after the previous one crashed.
+   */
+  owner: string | null;
   metrics: JobMetrics;
   error: JobError | null;
   /** Incremented by every commit; lets readers tell two states of one job apart. */
@@ -99,6 +104,7 @@ export function newJob(draft: NewJob, now: Date): Job {
     status: 'Pending',
     input: draft.input ?? {},
     attempts: 0,
+    owner: null,
     metrics: emptyMetrics(),
     error: null,
     version: 1,
@@ -141,9 +147,14 @@ function next(job: Job, now: Date, fields: Partial<Job>): Job {
   return { ...job, ...fields, version: job.version + 1, updatedAt: now };
 }
 
-export function startJob(job: Job, now: Date): Job {
-  moveTo(job, 'Running');
-  return next(job, now, { status: 'Running', attempts: job.attempts + 1, startedAt: now });
+/**
+ * Pending -> Running, recording `owner`. A Running job is taken over only by a start with the same
+ * non-null owner: the attempt that was running it died (its pod crashed) and this one resumes it.
+ */
+export function startJob(job: Job, now: Date, owner: string | null = null): Job {
+  const retaken = job.status === 'Running' && owner !== null && job.owner === owner;
+  if (!retaken) moveTo(job, 'Running');
+  return next(job, now, { status: 'Running', attempts: job.attempts + 1, owner, startedAt: now });
 }
 
 /** Progress while running: merges metrics, keeps the status. */

@@ -42,6 +42,15 @@ export interface JobStoreOptions {
   schema?: string;
   interceptors?: CommitInterceptor[];
   now?: () => Date;
+  /** At most this many creates share one transaction (default 500). */
+  maxCreateBatch?: number;
+}
+
+/** A create waiting for its group commit. */
+interface QueuedCreate {
+  job: Job;
+  resolve(job: Job): void;
+  reject(error: unknown): void;
 }
 
 interface JobRow {
@@ -50,6 +59,7 @@ interface JobRow {
   status: JobStatus;
   input: Record<string, unknown>;
   attempts: number;
+  owner: string | null;
   metrics: JobMetrics;
   error: JobError | null;
   version: number;
@@ -60,11 +70,18 @@ interface JobRow {
 }
 
 const JOB_COLUMNS =
-  'id, type, status, input, attempts, metrics, error, version, created_at, updated_at, started_at, finished_at';
+  'id, type, status, input, attempts, owner, metrics, error, version, created_at, updated_at, started_at, finished_at';
+const JOB_RECORD =
+  'id text, type text, status text, input jsonb, attempts integer, owner text, metrics jsonb, error jsonb, version integer, created_at timestamptz, updated_at timestamptz, started_at timestamptz, finished_at timestamptz';
 
 /**
- * The job documents. Every write, whatever its kind, goes through `commit`: the one place where the
+ * The job documents. Every write, whatever its kind, goes through one commit path: the place where the
  * row is written and the interceptors run, in one transaction.
+ *
+ * Creates are group-committed: the creates issued while a create transaction is in flight (or in the
+ * same turn of the event loop) are written together, one multi-row INSERT and one COMMIT for all, so
+ * many concurrent callers (an HTTP listener) pay for one durable commit instead of one each. Each
+ * caller still gets its own job or error, and only once its row is committed.
  */
 export class JobStore {
   readonly schema: string;
@@ -72,6 +89,9 @@ export class JobStore {
   private readonly interceptors: CommitInterceptor[];
   private readonly committedListeners: ((change: JobChange) => void)[] = [];
   private readonly now: () => Date;
+  private readonly maxCreateBatch: number;
+  private readonly createQueue: QueuedCreate[] = [];
+  private creating = false;
 
   constructor(
     private readonly db: Database,
@@ -81,6 +101,7 @@ export class JobStore {
     this.table = `${quotedSchema(this.schema)}.jobs`;
     this.interceptors = [...(options.interceptors ?? [])];
     this.now = options.now ?? (() => new Date());
+    this.maxCreateBatch = options.maxCreateBatch ?? 500;
   }
 
   addInterceptor(interceptor: CommitInterceptor): void {
@@ -109,15 +130,32 @@ export class JobStore {
     return rows.map(jobOf);
   }
 
+  /**
+   * A new Pending job, resolved once its row is committed; JobExistsError when the id is taken (the
+   * deduplication of redeliveries). Joins the next group commit (see the class comment).
+   */
   create(draft: NewJob): Promise<Job> {
-    return this.commit(draft.id, (before) => {
-      if (before) throw new JobExistsError(draft.id);
-      return newJob(draft, this.now());
+    let job: Job;
+    try {
+      job = newJob(draft, this.now());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.createQueue.push({ job, resolve, reject });
+      if (this.creating) return;
+      this.creating = true;
+      // Creates issued in this turn of the event loop join the first transaction.
+      setImmediate(() => void this.commitQueuedCreates());
     });
   }
 
-  start(id: string): Promise<Job> {
-    return this.commit(id, (job) => startJob(existing(id, job), this.now()));
+  /**
+   * Pending -> Running. With an `owner`, a job already Running under that same owner is started again
+   * (attempts + 1): how a retried Kubernetes pod resumes the job its crashed predecessor held.
+   */
+  start(id: string, options: { owner?: string } = {}): Promise<Job> {
+    return this.commit(id, (job) => startJob(existing(id, job), this.now(), options.owner ?? null));
   }
 
   recordMetrics(id: string, metrics: Partial<JobMetrics>): Promise<Job> {
@@ -148,9 +186,94 @@ export class JobStore {
       if (after.id !== id) throw new Error(`commit for job ${id} produced job ${after.id}`);
       await this.write(tx, before, after);
       const change: JobChange = { before, after };
-      for (const interceptor of this.interceptors) await interceptor.onCommit(change, tx);
+      await this.intercept(change, tx);
       return change;
     });
+    this.notifyCommitted(change);
+    return change.after;
+  }
+
+  /** Commits queued creates, batch after batch, until none is left; one batch in flight at a time. */
+  private async commitQueuedCreates(): Promise<void> {
+    try {
+      while (this.createQueue.length > 0) await this.commitCreates(this.nextCreateBatch());
+    } finally {
+      this.creating = false;
+    }
+  }
+
+  /** The oldest queued creates, in call order; a second create of one id waits for the next batch. */
+  private nextCreateBatch(): QueuedCreate[] {
+    const batch: QueuedCreate[] = [];
+    const ids = new Set<string>();
+    for (let i = 0; i < this.createQueue.length && batch.length < this.maxCreateBatch; ) {
+      const queued = this.createQueue[i] as QueuedCreate;
+      if (ids.has(queued.job.id)) {
+        i++;
+        continue;
+      }
+      ids.add(queued.job.id);
+      batch.push(queued);
+      this.createQueue.splice(i, 1);
+    }
+    return batch;
+  }
+
+  /**
+   * One transaction: a multi-row INSERT that skips ids already taken, then the interceptors for each
+   * created job in call order. If the transaction fails (one job's interceptor refused it, the
+   * database went away), each job is committed again on its own, so each caller gets its own outcome.
+   */
+  private async commitCreates(batch: QueuedCreate[]): Promise<void> {
+    let changes: JobChange[];
+    try {
+      changes = await this.db.transaction(async (tx) => {
+        const inserted = new Set(
+          (
+            await tx.query<{ id: string }>(
+              `INSERT INTO ${this.table} (${JOB_COLUMNS})
+               SELECT ${JOB_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS r(${JOB_RECORD})
+               ON CONFLICT (id) DO NOTHING RETURNING id`,
+              [JSON.stringify(batch.map(({ job }) => rowOf(job)))],
+            )
+          ).map((row) => row.id),
+        );
+        const created: JobChange[] = [];
+        for (const { job } of batch) {
+          if (!inserted.has(job.id)) continue;
+          const change: JobChange = { before: null, after: job };
+          await this.intercept(change, tx);
+          created.push(change);
+        }
+        return created;
+      });
+    } catch (error) {
+      if (batch.length === 1) {
+        (batch[0] as QueuedCreate).reject(error);
+        return;
+      }
+      for (const { job, resolve, reject } of batch)
+        await this.commit(job.id, (before) => {
+          if (before) throw new JobExistsError(job.id);
+          return job;
+        }).then(resolve, reject);
+      return;
+    }
+    const created = new Set<string>();
+    for (const change of changes) {
+      this.notifyCommitted(change);
+      created.add(change.after.id);
+    }
+    for (const { job, resolve, reject } of batch)
+      if (created.has(job.id)) resolve(job);
+      else reject(new JobExistsError(job.id));
+  }
+
+  private async intercept(change: JobChange, tx: SqlExecutor): Promise<void> {
+    for (const interceptor of this.interceptors) await interceptor.onCommit(change, tx);
+  }
+
+  private notifyCommitted(change: JobChange): void {
     for (const listener of this.committedListeners) {
       try {
         listener(change);
@@ -158,7 +281,6 @@ export class JobStore {
         // A listener's failure is its own; the commit has already succeeded.
       }
     }
-    return change.after;
   }
 
   private async write(tx: SqlExecutor, before: Job | null, job: Job): Promise<void> {
@@ -168,6 +290,7 @@ export class JobStore {
       job.status,
       job.input,
       job.attempts,
+      job.owner,
       job.metrics,
       job.error,
       job.version,
@@ -179,7 +302,7 @@ export class JobStore {
     if (before === null) {
       // A concurrent create of the same id loses on the primary key; report it as the caller's conflict.
       const inserted = await tx.query(
-        `INSERT INTO ${this.table} (${JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        `INSERT INTO ${this.table} (${JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (id) DO NOTHING RETURNING id`,
         values,
       );
@@ -187,8 +310,8 @@ export class JobStore {
       return;
     }
     await tx.query(
-      `UPDATE ${this.table} SET type = $2, status = $3, input = $4, attempts = $5, metrics = $6, error = $7,
-         version = $8, created_at = $9, updated_at = $10, started_at = $11, finished_at = $12
+      `UPDATE ${this.table} SET type = $2, status = $3, input = $4, attempts = $5, owner = $6, metrics = $7,
+         error = $8, version = $9, created_at = $10, updated_at = $11, started_at = $12, finished_at = $13
        WHERE id = $1`,
       values,
     );
@@ -200,6 +323,25 @@ function existing(id: string, job: Job | null): Job {
   return job;
 }
 
+/** The row of a job, as `jsonb_to_recordset` reads it (timestamps as ISO text). */
+function rowOf(job: Job): JobRow {
+  return {
+    id: job.id,
+    type: job.type,
+    status: job.status,
+    input: job.input,
+    attempts: job.attempts,
+    owner: job.owner,
+    metrics: job.metrics,
+    error: job.error,
+    version: job.version,
+    created_at: job.createdAt,
+    updated_at: job.updatedAt,
+    started_at: job.startedAt,
+    finished_at: job.finishedAt,
+  };
+}
+
 function jobOf(row: JobRow): Job {
   return {
     id: row.id,
@@ -207,6 +349,7 @@ function jobOf(row: JobRow): Job {
     status: row.status,
     input: row.input,
     attempts: row.attempts,
+    owner: row.owner,
     metrics: row.metrics,
     error: row.error,
     version: row.version,

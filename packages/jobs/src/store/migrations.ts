@@ -40,6 +40,10 @@ export const migrations: readonly { id: string; sql: string }[] = [
         WHERE delivered_at IS NULL;
     `,
   },
+  {
+    id: '0002_jobs_owner',
+    sql: 'ALTER TABLE {schema}.jobs ADD COLUMN owner text',
+  },
 ];
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
