@@ -32,7 +32,9 @@ export {
   parseEventBridgeEvent,
 } from './events/eventbridge-event.js';
 export {
+  type CreatedObject,
   decodeS3EventKey,
+  encodeS3EventKey,
   type ParsedS3Event,
   parseS3Event,
   type S3EventNotification,
@@ -40,6 +42,7 @@ export {
   type S3TestEvent,
   s3EventNotificationSchema,
   s3EventRecordSchema,
+  s3ObjectCreatedEvent,
   s3TestEventSchema,
 } from './events/s3-event.js';
 export {

@@ -13,6 +13,13 @@ export interface CertificateAnswer {
   dripMs?: number;
 }
 
+/** The peer's key material, to keep between runs (generating it costs about a second of CPU). */
+export interface SnsPeerKeys {
+  tls: { cert: string; key: string };
+  signing: { cert: string; key: string };
+  certificatePath: string;
+}
+
 /** The fields of an SNS envelope the caller sets; the peer fills in the rest and signs. */
 export interface SnsEnvelopeInput {
   Type?: 'Notification' | 'SubscriptionConfirmation' | 'UnsubscribeConfirmation';
@@ -31,7 +38,8 @@ export interface SnsEnvelopeInput {
  * Plays SNS's signing side on loopback: an HTTPS server on 127.0.0.1:0 (TLS certificate made at
  * start-up, trust it with `tlsCertificate`) that serves an SNS signing certificate at
  * `/SimpleNotificationService-<32 hex>.pem`, and signs envelopes with that certificate's key the
- * way SNS does (SignatureVersion 1 = SHA1withRSA, 2 = SHA256withRSA). Keys live only in memory.
+ * way SNS does (SignatureVersion 1 = SHA1withRSA, 2 = SHA256withRSA). Keys live in memory; a caller
+ * that wants the same certificates next run keeps `keys` and passes them to `start`.
  */
 export class SnsCertificatePeer {
   /** PEM of the HTTPS server's certificate: `new https.Agent({ ca: peer.tlsCertificate })`. */
@@ -40,31 +48,22 @@ export class SnsCertificatePeer {
   signingCertificate = '';
   /** Requests per path, to tell cached certificates from fetched ones. */
   readonly fetches = new Map<string, number>();
-  readonly certificatePath = `/SimpleNotificationService-${randomBytes(16).toString('hex')}.pem`;
+  certificatePath = `/SimpleNotificationService-${randomBytes(16).toString('hex')}.pem`;
   private signingKey = '';
+  private tlsKey = '';
   private readonly answers = new Map<string, CertificateAnswer>();
   private server: Server | undefined;
   private port: number | undefined;
 
-  async start(): Promise<this> {
-    const notAfterDate = new Date(Date.now() + 24 * 60 * 60_000);
-    const [tls, signing] = await Promise.all([
-      generate([{ name: 'commonName', value: '127.0.0.1' }], {
-        keySize: 2048,
-        algorithm: 'sha256',
-        notAfterDate,
-        extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
-      }),
-      generate([{ name: 'commonName', value: 'sns.amazonaws.com' }], {
-        keySize: 2048,
-        algorithm: 'sha256',
-        notAfterDate,
-      }),
-    ]);
+  /** Starts with new keys (valid for a day), or with `keys` kept from an earlier run. */
+  async start(keys?: SnsPeerKeys): Promise<this> {
+    const { tls, signing } = keys ?? (await generateSnsPeerKeys(this.certificatePath));
+    if (keys) this.certificatePath = keys.certificatePath;
     this.tlsCertificate = tls.cert;
+    this.tlsKey = tls.key;
     this.signingCertificate = signing.cert;
-    this.signingKey = signing.private;
-    const server = createServer({ key: tls.private, cert: tls.cert }, (req, res) => {
+    this.signingKey = signing.key;
+    const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       this.fetches.set(path, (this.fetches.get(path) ?? 0) + 1);
       const answer =
@@ -101,6 +100,15 @@ export class SnsCertificatePeer {
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** The key material in use, for `start(keys)` on a later run. */
+  get keys(): SnsPeerKeys {
+    return {
+      tls: { cert: this.tlsCertificate, key: this.tlsKey },
+      signing: { cert: this.signingCertificate, key: this.signingKey },
+      certificatePath: this.certificatePath,
+    };
   }
 
   /** `https://127.0.0.1:<port>`. */
@@ -165,4 +173,27 @@ export class SnsCertificatePeer {
     const algorithm = envelope.SignatureVersion === '1' ? 'RSA-SHA1' : 'RSA-SHA256';
     return createSign(algorithm).update(text, 'utf8').sign(this.signingKey, 'base64');
   }
+}
+
+/** A TLS certificate for 127.0.0.1 and an SNS signing certificate, valid for `days`. */
+export async function generateSnsPeerKeys(certificatePath: string, days = 1): Promise<SnsPeerKeys> {
+  const notAfterDate = new Date(Date.now() + days * 24 * 60 * 60_000);
+  const [tls, signing] = await Promise.all([
+    generate([{ name: 'commonName', value: '127.0.0.1' }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+      notAfterDate,
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+    }),
+    generate([{ name: 'commonName', value: 'sns.amazonaws.com' }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+      notAfterDate,
+    }),
+  ]);
+  return {
+    tls: { cert: tls.cert, key: tls.private },
+    signing: { cert: signing.cert, key: signing.private },
+    certificatePath,
+  };
 }

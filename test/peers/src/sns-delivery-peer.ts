@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsApiPeer, AwsPeerError } from './aws-peer.js';
-import { SnsCertificatePeer, type SnsEnvelopeInput } from './sns-certificate-peer.js';
+import { SnsCertificatePeer, type SnsEnvelopeInput, type SnsPeerKeys } from './sns-certificate-peer.js';
 
 /** One HTTP/S subscription the peer delivers to. */
 export interface SnsHttpSubscription {
@@ -46,8 +46,9 @@ export class SnsDeliveryPeer {
     });
   }
 
-  async start(): Promise<this> {
-    await Promise.all([this.certificates.start(), this.api.start()]);
+  /** `keys`: the certificates of an earlier run (see SnsCertificatePeer.keys). */
+  async start(keys?: SnsPeerKeys): Promise<this> {
+    await Promise.all([this.certificates.start(keys), this.api.start()]);
     return this;
   }
 

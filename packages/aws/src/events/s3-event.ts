@@ -85,3 +85,50 @@ export function parseS3Event(input: unknown): ParsedS3Event {
   }
   return { kind: 'records', records: parseEvent(s3EventNotificationSchema, value, 'S3 event').Records };
 }
+
+/** Encodes a key as S3 writes it into notifications: form encoding, a space as `+`. */
+export function encodeS3EventKey(key: string): string {
+  return encodeURIComponent(key).replace(/%20/g, '+');
+}
+
+/** The object an `ObjectCreated` notification announces. */
+export interface CreatedObject {
+  bucket: string;
+  key: string;
+  size: number;
+  eTag: string;
+  region?: string;
+  eventName?: `ObjectCreated:${'Put' | 'Post' | 'Copy' | 'CompleteMultipartUpload'}`;
+  eventTime?: Date;
+  /** Orders events of one key: a later event has a greater sequencer (hex). */
+  sequencer?: string;
+}
+
+/**
+ * An S3 `ObjectCreated` event notification as S3 sends it (event version 2.1): what a local stack or a
+ * test hands to code that reads real notifications. `parseS3Event` reads it back.
+ */
+export function s3ObjectCreatedEvent(object: CreatedObject): { Records: [Record<string, unknown>] } {
+  const region = object.region ?? 'us-east-1';
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: region,
+        eventTime: (object.eventTime ?? new Date()).toISOString(),
+        eventName: object.eventName ?? 'ObjectCreated:Put',
+        s3: {
+          s3SchemaVersion: '1.0',
+          bucket: { name: object.bucket, arn: `arn:aws:s3:::${object.bucket}` },
+          object: {
+            key: encodeS3EventKey(object.key),
+            size: object.size,
+            eTag: object.eTag,
+            ...(object.sequencer ? { sequencer: object.sequencer } : {}),
+          },
+        },
+      },
+    ],
+  };
+}
