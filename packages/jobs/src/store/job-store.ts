@@ -122,9 +122,11 @@ export class JobStore {
     return jobOf(row);
   }
 
-  async list(filter: { status?: JobStatus; limit?: number } = {}): Promise<Job[]> {
+  /** Jobs oldest first (the order to resume them in), or newest first (the order to show them in). */
+  async list(filter: { status?: JobStatus; limit?: number; newestFirst?: boolean } = {}): Promise<Job[]> {
+    const order = filter.newestFirst ? 'created_at DESC, id DESC' : 'created_at, id';
     const rows = await this.db.query<JobRow>(
-      `SELECT ${JOB_COLUMNS} FROM ${this.table} WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at, id LIMIT $2`,
+      `SELECT ${JOB_COLUMNS} FROM ${this.table} WHERE ($1::text IS NULL OR status = $1) ORDER BY ${order} LIMIT $2`,
       [filter.status ?? null, filter.limit ?? 1000],
     );
     return rows.map(jobOf);
