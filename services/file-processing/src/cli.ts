@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { EventParseError, parseS3Event } from '@stratus/aws';
-import { createLogger, type Logger, loadSettings, SettingsError } from '@stratus/core';
+import { createLogger, isServiceError, type Logger, loadSettings, SettingsError } from '@stratus/core';
 import { KubernetesDispatcher } from './adapters/kubernetes-dispatcher.js';
 import { SqsPoller } from './adapters/sqs-poller.js';
 import { DATA_QUALITY_JOB_TYPE } from './app/data-quality-job.js';
@@ -117,13 +117,21 @@ async function run(
         const jobId = command.jobId ?? file.jobId;
         if (command.jobId === undefined)
           await jobs.store.create({ id: jobId, type: DATA_QUALITY_JOB_TYPE, input: { source: file.source } });
-        const outcome = await runner.run(jobs.store, jobId, file.source);
-        if (outcome.status === 'Failed') failed++;
+        // A Kubernetes pod (--job-id) runs as its Job's owner, so its retry resumes the job.
+        const owner = command.jobId !== undefined ? settings.JOB_OWNER : undefined;
+        const outcome = await runner
+          .run(jobs.store, jobId, file.source, owner ? { owner } : {})
+          .catch((error: unknown) => {
+            // Running under another owner, or already ended: not ours to run; the job is left as it is.
+            if (!isServiceError(error) || error.code !== 'illegal_job_transition') throw error;
+            return { status: 'NotStarted' as const, error: { code: error.code, message: error.message } };
+          });
+        if (outcome.status !== 'Done') failed++;
         io.stdout.write(
           `${JSON.stringify(
             outcome.status === 'Done'
               ? { jobId, status: 'Done', report: outcome.reportLocation, summary: outcome.report.summary }
-              : { jobId, status: 'Failed', error: outcome.error },
+              : { jobId, status: outcome.status, error: outcome.error },
           )}\n`,
         );
       }

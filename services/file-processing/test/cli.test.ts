@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { JobStore, migrate, openDatabase } from '@stratus/jobs';
 import { OpenSearchPeer } from '@stratus/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_JOB_FAILED, EXIT_OK, EXIT_USAGE, main } from '../src/cli.js';
@@ -169,6 +170,45 @@ describe('stratus-file-processing CLI', () => {
       if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
       if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
       await openSearch.stop();
+    }
+  }, 180_000);
+
+  it('a retried Kubernetes pod resumes the job its crashed predecessor left Running; another owner is refused', async () => {
+    const jobsDir = join(root, 'jobs-resume');
+    const jobId = 'dq-resume-0';
+    // The first pod of the Kubernetes Job (owner = the Job's uid) started the job, then crashed.
+    const db = await openDatabase({ dataDir: jobsDir });
+    await migrate(db, 'stratus_jobs');
+    const store = new JobStore(db);
+    await store.create({
+      id: jobId,
+      type: 's3-data-quality',
+      input: { source: { bucket: BUCKET, key: KEY } },
+    });
+    await store.start(jobId, { owner: 'job-uid-1' });
+    await db.close();
+    const argv = ['run', 's3-data-quality', '--job-id', jobId, '--event-json', s3Event(KEY)];
+
+    const other = await runCli(argv, { JOBS_DATA_DIR: jobsDir, JOB_OWNER: 'job-uid-2' });
+    expect(other.code).toBe(EXIT_JOB_FAILED);
+    expect(JSON.parse(other.stdout)).toMatchObject({
+      jobId,
+      status: 'NotStarted',
+      error: { code: 'illegal_job_transition' },
+    });
+
+    const retried = await runCli(argv, { JOBS_DATA_DIR: jobsDir, JOB_OWNER: 'job-uid-1' });
+    expect(retried.code).toBe(EXIT_OK);
+    expect(JSON.parse(retried.stdout)).toMatchObject({ jobId, status: 'Done' });
+    const reopened = await openDatabase({ dataDir: jobsDir });
+    try {
+      expect(await new JobStore(reopened).get(jobId)).toMatchObject({
+        status: 'Done',
+        attempts: 2,
+        owner: 'job-uid-1',
+      });
+    } finally {
+      await reopened.close();
     }
   }, 180_000);
 });

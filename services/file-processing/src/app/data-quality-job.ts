@@ -30,7 +30,7 @@ export interface DataQualityJobInput extends Record<string, unknown> {
 export interface DataQualityJobStore {
   create(draft: { id: string; type: string; input?: Record<string, unknown> }): Promise<unknown>;
   get(id: string): Promise<{ status: string }>;
-  start(id: string): Promise<unknown>;
+  start(id: string, options?: { owner?: string }): Promise<unknown>;
   complete(
     id: string,
     metrics?: { counters?: Record<string, number>; durationsMs?: Record<string, number> },
@@ -105,12 +105,19 @@ export class DataQualityRunner {
 
   /**
    * Runs a job already created Pending in the store: Running, then Done with the report's metrics or
-   * Failed with the reason. Resolves either way; only a failure of the store itself rejects.
+   * Failed with the reason. Resolves either way; only a failure of the store itself rejects, or a job
+   * that cannot be started (already Running under another owner, or ended). With `owner`, a job left
+   * Running by the same owner (a crashed pod of the same Kubernetes Job) is resumed.
    */
-  async run(jobs: DataQualityJobStore, jobId: string, source: SourceObject): Promise<DataQualityOutcome> {
+  async run(
+    jobs: DataQualityJobStore,
+    jobId: string,
+    source: SourceObject,
+    options: { owner?: string } = {},
+  ): Promise<DataQualityOutcome> {
     return withLogContext({ job_id: jobId }, async () => {
       const log = this.options.logger.child({ component: 'data-quality-job' });
-      await jobs.start(jobId);
+      await jobs.start(jobId, options);
       log.info({ event: 'job_started', bucket: source.bucket, key: source.key }, 'data-quality job started');
       const startedAt = this.now().getTime();
       let outcome: DataQualityOutcome;

@@ -48,39 +48,44 @@ export class JobIntake {
       skipped: event.records.length - files.length,
     };
     const toDispatch: IncomingFile[] = [];
-    for (const file of files) {
-      try {
-        await this.jobs.create({
-          id: file.jobId,
-          type: DATA_QUALITY_JOB_TYPE,
-          input: { source: file.source },
-        });
+    // Issued together, so the records of one delivery share the job store's group commit.
+    const outcomes = await Promise.allSettled(
+      files.map((file) =>
+        this.jobs.create({ id: file.jobId, type: DATA_QUALITY_JOB_TYPE, input: { source: file.source } }),
+      ),
+    );
+    let storeError: unknown;
+    for (const [index, outcome] of outcomes.entries()) {
+      const file = files[index] as IncomingFile;
+      if (outcome.status === 'fulfilled') {
         result.created.push(file.jobId);
         toDispatch.push(file);
-      } catch (error) {
-        if ((error as { code?: string }).code === 'job_exists') {
-          result.duplicates.push(file.jobId);
-          // A retry after a failure part-way through a delivery: jobs created then but never
-          // dispatched are still Pending. Dispatchers ignore a job they already have.
-          if ((await this.jobs.get(file.jobId).catch(() => undefined))?.status === 'Pending')
-            toDispatch.push(file);
-          continue;
-        }
+      } else if ((outcome.reason as { code?: string }).code === 'job_exists') {
+        result.duplicates.push(file.jobId);
+        // A retry after a failure part-way through a delivery: jobs created then but never
+        // dispatched are still Pending. Dispatchers ignore a job they already have.
+        if ((await this.jobs.get(file.jobId).catch(() => undefined))?.status === 'Pending')
+          toDispatch.push(file);
+      } else {
+        storeError ??= outcome.reason;
         this.logger.error(
-          { event: 'job_create_failed', job_id: file.jobId, err: error },
+          { event: 'job_create_failed', job_id: file.jobId, err: outcome.reason },
           'could not create job',
-        );
-        throw new ServiceError(
-          503,
-          'job_store_unavailable',
-          'The job could not be recorded; deliver again later',
-          {
-            cause: error,
-            retryAfterSeconds: 5,
-          },
         );
       }
     }
+    // The jobs that were created stay Pending: the redelivery this 503 asks for finds them as
+    // duplicates and dispatches them then.
+    if (storeError !== undefined)
+      throw new ServiceError(
+        503,
+        'job_store_unavailable',
+        'The job could not be recorded; deliver again later',
+        {
+          cause: storeError,
+          retryAfterSeconds: 5,
+        },
+      );
     // Dispatch only after every job of the delivery is durable: a crash before this point leaves
     // Pending jobs that a redelivery (same ids) or the start-up sweep picks up.
     for (const file of toDispatch) {

@@ -51,6 +51,12 @@ export const fileProcessingSettings = fullSettings
     K8S_TTL_SECONDS_AFTER_FINISHED: envInteger(3600, 0),
     K8S_JOB_CPU: z.string().min(1).default('1'),
     K8S_JOB_MEMORY: z.string().min(1).default('2Gi'),
+    /**
+     * Who runs the job of `run --job-id`: in a Kubernetes Job's pod, the Job's uid (the manifest sets it
+     * from the pod's controller-uid label). A pod retried after a crash has the same owner and resumes
+     * the job its predecessor left Running; any other runner is refused.
+     */
+    JOB_OWNER: optionalName,
     /** A kubeconfig file; absent: the in-cluster service account, else ~/.kube/config. */
     KUBECONFIG: optionalName,
 

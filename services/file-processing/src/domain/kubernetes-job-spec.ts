@@ -29,6 +29,7 @@ export interface KubernetesJobManifest {
   spec: {
     backoffLimit: number;
     ttlSecondsAfterFinished: number;
+    podReplacementPolicy: 'Failed';
     template: {
       metadata: { labels: Record<string, string> };
       spec: Record<string, unknown> & { restartPolicy: 'Never'; containers: Record<string, unknown>[] };
@@ -78,6 +79,11 @@ export function s3EventJsonFor(source: SourceObject, awsRegion: string, eventTim
  * `run s3-data-quality --job-id <id> --event-json <event>`, settings from a secret and a config map,
  * a writable /tmp (the root filesystem is read-only) for the spooled file and DuckDB's spill,
  * restartPolicy Never, a bounded backoff, and cleanup after it finishes.
+ *
+ * A retried pod resumes the job its crashed predecessor left Running: every pod of the Job runs with
+ * JOB_OWNER set to the Job's uid, and the job store lets that same owner start the job again. With
+ * podReplacementPolicy Failed, the next pod starts only once the previous one has fully terminated,
+ * so two pods never run the job at once.
  */
 export function kubernetesJobManifest(
   template: KubernetesJobTemplate,
@@ -109,6 +115,7 @@ export function kubernetesJobManifest(
     spec: {
       backoffLimit: template.backoffLimit,
       ttlSecondsAfterFinished: template.ttlSecondsAfterFinished,
+      podReplacementPolicy: 'Failed',
       template: {
         metadata: { labels },
         spec: {
@@ -128,7 +135,15 @@ export function kubernetesJobManifest(
                 s3EventJsonFor(source, template.awsRegion, now),
               ],
               ...(envFrom.length > 0 ? { envFrom } : {}),
-              env: [{ name: 'DQ_TEMP_DIR', value: '/tmp' }],
+              env: [
+                { name: 'DQ_TEMP_DIR', value: '/tmp' },
+                {
+                  name: 'JOB_OWNER',
+                  valueFrom: {
+                    fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/controller-uid']" },
+                  },
+                },
+              ],
               resources: {
                 requests: { cpu: template.cpu, memory: template.memory },
                 limits: { memory: template.memory },

@@ -27,6 +27,8 @@ describe('kubernetesJobManifest', () => {
       spec: {
         backoffLimit: 3,
         ttlSecondsAfterFinished: 3600,
+        // A retried pod starts only after the previous one has terminated, then resumes as JOB_OWNER.
+        podReplacementPolicy: 'Failed',
         template: {
           spec: {
             serviceAccountName: 'file-processing-jobs',
@@ -40,8 +42,13 @@ describe('kubernetesJobManifest', () => {
       image: string;
       args: string[];
       envFrom: unknown[];
+      env: unknown[];
       volumeMounts: unknown[];
     }[];
+    expect(container?.env).toContainEqual({
+      name: 'JOB_OWNER',
+      valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/controller-uid']" } },
+    });
     expect(container?.image).toBe(template.image);
     expect(container?.envFrom).toEqual([
       { secretRef: { name: 'file-processing-secrets' } },
