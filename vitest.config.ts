@@ -14,10 +14,14 @@ const workspaceSources: Record<string, string> = {
 
 export default defineConfig({
   resolve: {
-    alias: Object.entries(workspaceSources).map(([find, path]) => ({
-      find: new RegExp(`^${find}$`),
-      replacement: `${root}${path}`,
-    })),
+    alias: [
+      ...Object.entries(workspaceSources).map(([find, path]) => ({
+        find: new RegExp(`^${find}$`),
+        replacement: `${root}${path}`,
+      })),
+      // Entry points (package.json `exports`): `@stratus/<package>/<part>` is packages/<package>/src/<part>.ts.
+      { find: /^@stratus\/(core|aws|jobs)\/([a-z0-9-]+)$/, replacement: `${root}packages/$1/src/$2.ts` },
+    ],
   },
   test: {
     include: [

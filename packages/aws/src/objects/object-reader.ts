@@ -1,26 +1,16 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { ServiceError } from '@stratus/core';
 import type { ObjectReaderSettings } from '../settings.js';
+import {
+  LocalFolderObjectReader,
+  type ObjectReader,
+  type OpenedObject,
+} from './local-folder-object-reader.js';
 import { checkBucketName, checkObjectKey } from './object-key.js';
 
-/** An object opened for reading. */
-export interface OpenedObject {
-  body: Readable;
-  /** Bytes. */
-  size: number;
-  /** S3's ETag (quoted, as S3 sends it); for a local file, a weak tag from size and modification time. */
-  etag: string;
-  lastModified: Date | undefined;
-}
-
-/** Opens objects as streams. Unknown objects are HTTP 404 `object_not_found`. */
-export interface ObjectReader {
-  open(bucket: string, key: string): Promise<OpenedObject>;
-}
+// The local folder reader has its own module, so that it loads without the AWS SDK.
+export { LocalFolderObjectReader, type ObjectReader, type OpenedObject };
 
 /** Reads with S3 GetObject; the client's credentials and endpoint decide where from. */
 export class S3ObjectReader implements ObjectReader {
@@ -46,38 +36,6 @@ export class S3ObjectReader implements ObjectReader {
       }
       throw error;
     }
-  }
-}
-
-/** Reads `<root>/<bucket>/<key>` from a local folder standing in for S3 (LOCAL_S3_ROOT). */
-export class LocalFolderObjectReader implements ObjectReader {
-  private readonly root: string;
-
-  constructor(root: string) {
-    this.root = resolve(root);
-  }
-
-  async open(bucket: string, key: string): Promise<OpenedObject> {
-    checkBucketName(bucket);
-    checkObjectKey(key);
-    const path = join(this.root, bucket, key);
-    // The key checks already keep the path inside the root; this guards against any we missed.
-    if (!path.startsWith(this.root + sep)) {
-      throw new ServiceError(400, 'invalid_object_key', `object key ${JSON.stringify(key)} leaves the root`);
-    }
-    const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-      throw error;
-    });
-    if (!stats?.isFile()) {
-      throw new ServiceError(404, 'object_not_found', `${bucket}/${key} does not exist under ${this.root}`);
-    }
-    return {
-      body: createReadStream(path),
-      size: stats.size,
-      etag: `W/"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`,
-      lastModified: stats.mtime,
-    };
   }
 }
 
