@@ -3,6 +3,7 @@
 // (textContent, attributes, text nodes), never as markup.
 
 const POLL_MS = 1500;
+const REQUEST_TIMEOUT_MS = 10_000;
 const INCOMING = 'data/stratus-local-files/incoming/';
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const PALETTE = ['#2563eb', '#d97706', '#059669', '#db2777', '#7c3aed', '#0891b2', '#65a30d', '#dc2626'];
@@ -118,7 +119,7 @@ const dateTime = (iso) => (iso ? new Date(iso).toLocaleString([], { hour12: fals
 function ms(value) {
   if (typeof value !== 'number') return '—';
   if (value < 1000) return `${Math.round(value * 10) / 10} ms`;
-  if (value < 60_000) return `${(value / 1000).toFixed(2)} s`;
+  if (value < 60_000) return `${Number((value / 1000).toFixed(2))} s`;
   return `${Math.floor(value / 60_000)} min ${Math.round((value % 60_000) / 1000)} s`;
 }
 
@@ -146,11 +147,27 @@ function servicesView({ services }) {
   return services.map(serviceCard);
 }
 
+/**
+ * Readiness checks as `{ name, ok, detail }`, from the contract's map `{ name: { ok, detail } }` or from
+ * the list a service's own /ready answers (`[{ name, status: 'pass'|'fail', reason, detail }]`).
+ */
+function checksOf(checks) {
+  if (Array.isArray(checks))
+    return checks.map((check) => ({
+      name: check.name,
+      ok: check.status === 'pass',
+      detail: check.reason ?? check.detail,
+    }));
+  return Object.entries(checks ?? {}).map(([name, check]) => ({ name, ok: check.ok, detail: check.detail }));
+}
+
 function serviceCard(service) {
-  const checks = Object.entries(service.checks ?? {});
-  const failing = checks.filter(([, check]) => !check.ok);
+  const checks = checksOf(service.checks);
+  const failing = checks.filter((check) => !check.ok);
   const stats = service.stats;
-  const requests = stats?.requests ?? {};
+  // The contract's `requests: { 2xx, ... }, in_flight`, or a service's own /stats body.
+  const requests = stats?.requests?.by_status_class ?? stats?.requests ?? {};
+  const inFlight = stats?.in_flight ?? stats?.requests?.in_flight;
   return h(
     'article',
     {
@@ -169,8 +186,8 @@ function serviceCard(service) {
       ? h(
           'ul',
           { class: 'checks', 'aria-label': 'Failing checks' },
-          failing.map(([name, check]) =>
-            h('li', null, h('strong', null, name), check.detail ? ` — ${check.detail}` : ''),
+          failing.map((check) =>
+            h('li', null, h('strong', null, check.name), check.detail ? ` — ${check.detail}` : ''),
           ),
         )
       : h(
@@ -180,12 +197,12 @@ function serviceCard(service) {
         ),
     stats
       ? definitions([
-          ['Uptime', ms((stats.uptime_s ?? 0) * 1000)],
+          ['Uptime', ms(Math.round(stats.uptime_s ?? 0) * 1000)],
           [
             'Requests',
             `${num(requests['2xx'] ?? 0)} ok · ${num(requests['4xx'] ?? 0)} 4xx · ${num(requests['5xx'] ?? 0)} 5xx`,
           ],
-          ['In flight', num(stats.in_flight)],
+          ['In flight', num(inFlight)],
         ])
       : h('p', { class: 'muted' }, 'No stats yet.'),
   );
@@ -589,7 +606,7 @@ function lineChart(lines, total) {
               svg(
                 'title',
                 null,
-                `${line.name}: ${p.value} at ${time(new Date(p.t).toISOString())} (trace ${p.traceId})`,
+                `${line.name}: ${p.value} at ${time(new Date(p.t).toISOString())}${p.traceId ? ` (trace ${p.traceId})` : ''}`,
               ),
             ),
           ),
@@ -686,6 +703,14 @@ function tracesView({ traces, selected }) {
   ];
 }
 
+/** Round values from 0 to `max`, 1, 2 or 5 × 10^n apart, about `count` steps. */
+function roundTicks(max, count = 4) {
+  const raw = max / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((candidate) => candidate >= raw);
+  return Array.from({ length: Math.floor(max / step) + 1 }, (_, i) => i * step);
+}
+
 /** Spans in tree order (each parent before its children, siblings by start), with their depth. */
 function spanTree(spans) {
   const ids = new Set(spans.map((span) => span.spanId));
@@ -725,7 +750,7 @@ function waterfall(trace) {
       h(
         'div',
         { class: 'tick-track' },
-        [0, 0.25, 0.5, 0.75, 1].map((f) => h('span', { style: `left:${f * 100}%` }, ms(f * total))),
+        roundTicks(total).map((t) => h('span', { style: `left:${(t / total) * 100}%` }, ms(t))),
       ),
     ),
     h(
@@ -742,7 +767,8 @@ function waterfall(trace) {
             h('span', { class: 'span-name' }, span.name),
             h(
               'span',
-              { class: 'span-service', style: `color:${color(span.service)}` },
+              { class: 'span-service' },
+              h('span', { class: 'swatch', style: `background:${color(span.service)}` }),
               `${span.service} · ${span.kind.toLowerCase()}`,
             ),
           ),
@@ -818,7 +844,11 @@ async function signIn(event) {
 // ---------------------------------------------------------------- polling
 
 async function getJson(path, init) {
-  const response = await fetch(path, init ?? { headers: { accept: 'application/json' } });
+  const response = await fetch(path, {
+    headers: { accept: 'application/json' },
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    ...init,
+  });
   const body = await response.json().catch(() => null);
   if (!response.ok) throw new Error(body?.error?.message ?? `HTTP ${response.status}`);
   return body;
