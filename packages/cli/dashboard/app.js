@@ -171,7 +171,7 @@ function serviceCard(service) {
   return h(
     'article',
     {
-      class: `card service ${service.ready ? 'ok' : 'bad'}`,
+      class: service.ready ? 'service' : 'service bad',
       'data-testid': `service-${service.name}`,
       'data-ready': String(service.ready),
     },
@@ -243,7 +243,7 @@ function jobRow(job, selected) {
     h('td', null, badge(job.status)),
     h(
       'td',
-      { class: 'file' },
+      null,
       h(
         'button',
         {
@@ -383,7 +383,7 @@ function rulesList(rules) {
         { 'data-testid': 'rule-result', 'data-outcome': rule.outcome, class: `rule rule-${rule.outcome}` },
         h('span', { class: 'rule-mark', 'aria-hidden': 'true' }, rule.outcome === 'passed' ? '✓' : '✗'),
         h('span', { class: 'visually-hidden' }, `${rule.outcome}: `),
-        h('code', { class: 'rule-text' }, rule.rule),
+        code(rule.rule),
         h('span', { class: 'rule-observed' }, `measured ${observed(rule)}`),
         rule.reason ? h('span', { class: 'rule-reason' }, rule.reason) : null,
       ),
@@ -500,7 +500,7 @@ function malformedRows(profile) {
   if (profile.malformedRows.length === 0) return h('p', { class: 'muted' }, 'None: every row could be read.');
   return [
     table(
-      { class: 'malformed' },
+      null,
       'Rows the CSV reader rejected',
       ['Line', 'Error', 'Column', 'Reason'],
       profile.malformedRows.map((row) =>
@@ -692,7 +692,7 @@ function tracesView({ traces, selected }) {
     ),
     h(
       'div',
-      { class: 'waterfall-panel' },
+      null,
       trace
         ? waterfall(trace)
         : emptyState(
