@@ -1,6 +1,6 @@
 // One measured run in its own process, so its peak RSS is its own: `job` (the data-quality job on
 // built dist/ code: spool from LOCAL_S3_ROOT, DuckDB profile, rules, report written) or `summarize`
-// (DuckDB's own SUMMARIZE over read_csv). Prints one JSON line: { ms, peak_rss_mb, ... }.
+// (DuckDB's own SUMMARIZE over read_csv). Prints one JSON line: { ms, cpu_ms, peak_rss_mb, ... }.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -13,6 +13,7 @@ import { RulesetCatalog } from '../../services/file-processing/dist/domain/rules
 const [mode, root, bucket, key, memoryLimit, threads] = process.argv.slice(2);
 const tempRoot = await mkdtemp(join(root, `tmp-${mode}-`));
 const started = performance.now();
+const cpu = process.cpuUsage();
 let details = {};
 if (mode === 'job') {
   const runner = new DataQualityRunner({
@@ -48,7 +49,14 @@ if (mode === 'job') {
   instance.closeSync();
 }
 const ms = performance.now() - started;
+const cpuUsed = process.cpuUsage(cpu);
 await rm(tempRoot, { recursive: true, force: true });
 process.stdout.write(
-  `${JSON.stringify({ ms: Math.round(ms), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), ...details })}\n`,
+  `${JSON.stringify({
+    ms: Math.round(ms),
+    // All threads of the process (DuckDB's included): less sensitive than wall time to a busy machine.
+    cpu_ms: Math.round((cpuUsed.user + cpuUsed.system) / 1000),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...details,
+  })}\n`,
 );

@@ -244,6 +244,34 @@ describe('file-processing listener, end to end over loopback', () => {
     }
   });
 
+  it('concurrent deliveries: each 200 names a committed job; a MessageId delivered three times at once creates one', async () => {
+    // An empty bucket folder: the jobs fail fast on the missing objects, which is not what is tested here.
+    const root = await mkdtemp(join(tmpdir(), 'fp-concurrent-'));
+    const harness = await startListener(sns, openSearch, { LOCAL_S3_ROOT: root });
+    try {
+      const envelopes = Array.from({ length: 20 }, (_, index) =>
+        sns.notification(s3EventFor(BUCKET, `from_client/batch/file-${index}.csv`, 10)),
+      );
+      const deliveries = [...envelopes, envelopes[0], envelopes[0]] as Record<string, string>[];
+      const answers = await Promise.all(
+        deliveries.map((envelope) => sns.deliver(`${harness.url}/`, envelope)),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual(deliveries.map(() => 200));
+      const bodies = answers.map(
+        (answer) => JSON.parse(answer.body) as { jobs: string[]; duplicates: string[] },
+      );
+      const created = bodies.flatMap((body) => body.jobs);
+      expect(new Set(created).size).toBe(20);
+      expect(created).toHaveLength(20);
+      expect(bodies.flatMap((body) => body.duplicates)).toHaveLength(2);
+      expect((await harness.store.list()).map((job) => job.id).sort()).toEqual([...created].sort());
+      await (harness.app.dispatcher as InProcessDispatcher).idle();
+    } finally {
+      await harness.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('records a job Failed with the reason when the object is missing, and its final metrics', async () => {
     const root = await mkdtemp(join(tmpdir(), 'fp-local-s3-'));
     const harness = await startListener(sns, openSearch, { LOCAL_S3_ROOT: root });

@@ -77,7 +77,13 @@ async function profileWith(
   const source = readCsvCall(path, dialect, sniffedColumns);
   const column = (index: number) => quoteIdentifier((sniffedColumns[index] as SniffedColumn).name);
 
-  const selects: string[] = ['count(*)::DOUBLE AS row_count'];
+  // Duplicate rows by a 64-bit hash of the whole row, counted in the same pass as everything else, so
+  // the file is parsed once.
+  const rowHash = `hash(${sniffedColumns.map((_, index) => column(index)).join(', ')})`;
+  const selects: string[] = [
+    'count(*)::DOUBLE AS row_count',
+    `count(DISTINCT ${rowHash})::DOUBLE AS distinct_rows`,
+  ];
   sniffedColumns.forEach((sniffedColumn, index) => {
     const c = column(index);
     const typed = typedExpression(c, sniffedColumn.type, sniffed);
@@ -127,15 +133,6 @@ async function profileWith(
     };
   });
 
-  // Duplicates by a 64-bit hash of the whole row: a grouped pass is cheaper than a DISTINCT aggregate.
-  const rowHash = `hash(${sniffedColumns.map((_, index) => column(index)).join(', ')})`;
-  const duplicates = await firstRow(
-    connection,
-    `SELECT coalesce(sum(n - 1), 0)::DOUBLE AS duplicate_rows
-     FROM (SELECT ${rowHash} AS row_hash, count(*) AS n FROM ${readCsvCall(path, dialect, sniffedColumns, false)}
-           GROUP BY row_hash HAVING count(*) > 1)`,
-  );
-
   const measurements: Record<string, Measurement> = {};
   valueRequests.forEach((request, index) => {
     measurements[request.id] = {
@@ -169,7 +166,7 @@ async function profileWith(
     rowCount,
     columnCount: sniffedColumns.length,
     columns,
-    duplicateRowCount: duplicates.duplicate_rows as number,
+    duplicateRowCount: rowCount - (row.distinct_rows as number),
     ...rejects,
     measurements,
   };
