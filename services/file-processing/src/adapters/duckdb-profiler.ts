@@ -141,22 +141,41 @@ async function profileWith(
       total: rowCount,
     };
   });
-  // Uniqueness needs a count per value: one grouped pass per column asked for, only when a rule asks.
-  for (const request of requests) {
-    if (request.kind !== 'uniqueness' || !known.has(request.column)) continue;
-    const c = quoteIdentifier(request.column);
-    const counted = await firstRow(
-      connection,
-      `SELECT count(*) FILTER (WHERE n = 1)::DOUBLE AS unique_values, count(*)::DOUBLE AS distinct_values
-       FROM (SELECT ${c}, count(*) AS n FROM ${readCsvCall(path, dialect, sniffedColumns, false)}
-             WHERE ${c} IS NOT NULL GROUP BY ${c})`,
+  // Uniqueness needs a count per value: one more pass, only when a rule asks, grouping by every column
+  // asked for at once (one grouping set each).
+  const uniquenessColumns = [
+    ...new Set(
+      requests.flatMap((request) =>
+        request.kind === 'uniqueness' && known.has(request.column) ? [request.column] : [],
+      ),
+    ),
+  ];
+  if (uniquenessColumns.length > 0) {
+    const quoted = uniquenessColumns.map(quoteIdentifier);
+    const setIndex = `CASE ${quoted.map((c, index) => `WHEN GROUPING(${c}) = 0 THEN ${index}`).join(' ')} END`;
+    const reader = await connection.runAndReadAll(
+      `SELECT set_index, count(*) FILTER (WHERE n = 1)::DOUBLE AS unique_values, count(*)::DOUBLE AS distinct_values
+       FROM (SELECT ${setIndex} AS set_index, count(*) AS n
+             FROM ${readCsvCall(path, dialect, sniffedColumns, false)}
+             GROUP BY GROUPING SETS (${quoted.map((c) => `(${c})`).join(', ')})
+             HAVING ${quoted.map((c) => `(GROUPING(${c}) = 0 AND ${c} IS NOT NULL)`).join(' OR ')})
+       GROUP BY set_index`,
     );
-    measurements[request.id] = {
-      kind: 'uniqueness',
-      uniqueValueCount: counted.unique_values as number,
-      distinctCount: counted.distinct_values as number,
-      total: rowCount,
-    };
+    const counted = new Map(
+      (
+        reader.getRowObjectsJS() as { set_index: number; unique_values: number; distinct_values: number }[]
+      ).map((row) => [uniquenessColumns[row.set_index] as string, row]),
+    );
+    for (const request of requests) {
+      if (request.kind !== 'uniqueness' || !known.has(request.column)) continue;
+      const column = counted.get(request.column);
+      measurements[request.id] = {
+        kind: 'uniqueness',
+        uniqueValueCount: column?.unique_values ?? 0,
+        distinctCount: column?.distinct_values ?? 0,
+        total: rowCount,
+      };
+    }
   }
 
   const rejects = await rejectedRows(connection, path, dialect, options.rejectedRowsListed);
