@@ -19,10 +19,12 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /repo
 COPY --from=manifests /manifests/ ./
 RUN npm ci --include-workspace-root \
-      --workspace=@stratus/core --workspace=@stratus/aws --workspace=@stratus/eval-metrics
+      --workspace=@stratus/core --workspace=@stratus/aws --workspace=@stratus/jobs \
+      --workspace=@stratus/eval-metrics
 COPY tsconfig.base.json ./
 COPY packages/core packages/core
 COPY packages/aws packages/aws
+COPY packages/jobs packages/jobs
 COPY services/eval-metrics services/eval-metrics
 RUN npx tsc -b services/eval-metrics
 
@@ -32,11 +34,12 @@ FROM ${NODE_IMAGE} AS production
 WORKDIR /app
 COPY --from=manifests /manifests/ ./
 RUN npm ci --omit=dev \
-      --workspace=@stratus/core --workspace=@stratus/aws \
+      --workspace=@stratus/core --workspace=@stratus/aws --workspace=@stratus/jobs \
       --workspace=@stratus/eval-metrics \
  && npm cache clean --force
 COPY --from=build /repo/packages/core/dist packages/core/dist
 COPY --from=build /repo/packages/aws/dist packages/aws/dist
+COPY --from=build /repo/packages/jobs/dist packages/jobs/dist
 COPY --from=build /repo/services/eval-metrics/dist services/eval-metrics/dist
 
 FROM ${NODE_IMAGE} AS runtime

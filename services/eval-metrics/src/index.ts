@@ -1,4 +1,3 @@
-export { openPollDatabase, type PollDatabase } from './adapters/database.js';
 export {
   bucketObjects,
   GroundTruthCache,

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
 import { awsRegionOf, createLogger, loadSettingsOrExit } from '@stratus/core';
-import { openPollDatabase } from './adapters/database.js';
 import { bucketObjects, GroundTruthCache, type ObjectSource } from './adapters/ground-truth-cache.js';
 import { langfuseTraceSource } from './adapters/langfuse.js';
 import { PollStore } from './adapters/poll-store.js';
@@ -38,25 +37,32 @@ if (spec.mode === 'ground_truth' && !settings.GROUND_TRUTH_BUCKET) {
   process.exit(1);
 }
 
-// The AWS SDK takes seconds to load on a busy machine; only ground truth needs it, so it loads in the background.
+// Ground truth comes from a local folder (LOCAL_S3_ROOT: no AWS SDK loaded at all) or from S3, whose
+// client loads in the background on first use: the service is ready without it.
 const bucket = settings.GROUND_TRUTH_BUCKET ?? 'unused';
-const bucketReader = Promise.all([import('@aws-sdk/client-s3'), import('@stratus/aws')]).then(
-  ([{ S3Client }, { createObjectReader }]) =>
-    bucketObjects(
-      createObjectReader(
-        settings,
-        () =>
-          new S3Client({
-            region: awsRegionOf(settings) ?? 'us-east-1',
-            ...(settings.S3_ENDPOINT ? { endpoint: settings.S3_ENDPOINT, forcePathStyle: true } : {}),
-          }),
-      ),
-      bucket,
-    ),
-);
+const localRoot = settings.LOCAL_S3_ROOT;
+let bucketReader: Promise<ObjectSource> | undefined;
+const openBucket = async (): Promise<ObjectSource> => {
+  if (localRoot) {
+    const { LocalFolderObjectReader } = await import('@stratus/aws/local-objects');
+    return bucketObjects(new LocalFolderObjectReader(localRoot), bucket);
+  }
+  const [{ S3Client }, { S3ObjectReader }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('@stratus/aws/objects'),
+  ]);
+  const s3 = new S3Client({
+    region: awsRegionOf(settings) ?? 'us-east-1',
+    ...(settings.S3_ENDPOINT ? { endpoint: settings.S3_ENDPOINT, forcePathStyle: true } : {}),
+  });
+  return bucketObjects(new S3ObjectReader(s3), bucket);
+};
 const objects: ObjectSource = {
   location: `s3://${bucket}`,
-  read: async (key) => (await bucketReader).read(key),
+  read: async (key) => {
+    bucketReader ??= openBucket();
+    return (await bucketReader).read(key);
+  },
 };
 const groundTruth = new GroundTruthCache({
   objects,
@@ -76,21 +82,26 @@ const source = langfuseTraceSource({
     .map((key) => key.trace.split('.')[1]!),
 });
 
-// Opened in the background: PGlite takes seconds to start, and only the poller needs it.
-const storage = openPollDatabase({
-  databaseUrl: settings.DATABASE_URL,
-  dataDir: settings.EVAL_DATA_DIR,
-}).then(async (database) => ({
-  database,
-  store: await PollStore.open(database, `${settings.LANGFUSE_READ_API}:${spec.version}`),
-}));
+// Opened in the background: only the poller needs it, and embedded PGlite's first start (initdb)
+// costs seconds of CPU. The driver (pg or PGlite) loads with it, off the path to ready.
+const storage = import('@stratus/jobs/database').then(async ({ openDatabase }) => {
+  const database = await openDatabase({
+    databaseUrl: settings.DATABASE_URL,
+    dataDir: settings.EVAL_DATA_DIR,
+    maxConnections: 4,
+  });
+  return { database, store: await PollStore.open(database, `${settings.LANGFUSE_READ_API}:${spec.version}`) };
+});
 const { service } = await createEvalMetricsService(settings, { spec, storage, source, groundTruth, logger });
 // Registered after the poller's hook, so it runs once the poller has stopped. A database still
 // opening is left to the process exit rather than holding up shutdown.
 let opened: Awaited<typeof storage> | undefined;
-void storage.then((value) => {
-  opened = value;
-});
+storage.then(
+  (value) => {
+    opened = value;
+  },
+  () => {}, // reported by the service (/ready, database_open_failed)
+);
 service.onShutdown('database', () => opened?.database.close());
 // Loaded in the background: the service is ready at once and /ready says while ground truth is empty.
 if (spec.mode === 'ground_truth') void groundTruth.refresh();

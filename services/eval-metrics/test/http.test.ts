@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalFolderObjectReader } from '@stratus/aws';
+import { LocalFolderObjectReader } from '@stratus/aws/local-objects';
 import { createLogger, errorBody, loadSettings, readyBody, statsBody } from '@stratus/core';
+import { openDatabase } from '@stratus/jobs/database';
 import { LangfusePeer } from '@stratus/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPollDatabase } from '../src/adapters/database.js';
+
 import { bucketObjects, GroundTruthCache } from '../src/adapters/ground-truth-cache.js';
 import { langfuseTraceSource } from '../src/adapters/langfuse.js';
 import { PollStore } from '../src/adapters/poll-store.js';
@@ -73,7 +74,7 @@ beforeAll(async () => {
     bucket: BUCKET,
     ttlMs: 0,
   });
-  const storage = openPollDatabase(databaseUrl ? { databaseUrl } : {}).then(async (database) => ({
+  const storage = openDatabase(databaseUrl ? { databaseUrl } : {}).then(async (database) => ({
     database,
     store: await PollStore.open(database, `http-${Date.now()}:${spec.version}`),
   }));

@@ -3,11 +3,12 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalFolderObjectReader } from '@stratus/aws';
+import { LocalFolderObjectReader } from '@stratus/aws/local-objects';
 import { createLogger, StatsRegistry } from '@stratus/core';
+import { type Database, openDatabase } from '@stratus/jobs/database';
 import { LangfusePeer } from '@stratus/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPollDatabase, type PollDatabase } from '../src/adapters/database.js';
+
 import { bucketObjects, GroundTruthCache } from '../src/adapters/ground-truth-cache.js';
 import { langfuseTraceSource } from '../src/adapters/langfuse.js';
 import { PollStore } from '../src/adapters/poll-store.js';
@@ -27,13 +28,13 @@ const logger = createLogger({ SERVICE_NAME: 'eval-metrics', ENVIRONMENT: 'test',
 // The Postgres server when TEST_DATABASE_URL is set (CI), else embedded PGlite; one per file, a stream per test.
 const databaseUrl = process.env.TEST_DATABASE_URL;
 const streamOf = (name: string) => `${name}-${randomUUID()}:${spec.version}`;
-let database: PollDatabase;
+let database: Database;
 let folder: string;
 let groundTruth: GroundTruthCache;
 const base = new Date(Date.now() - 3_600_000);
 
 beforeAll(async () => {
-  database = await openPollDatabase(databaseUrl ? { databaseUrl } : {});
+  database = await openDatabase(databaseUrl ? { databaseUrl } : {});
   folder = await mkdtemp(join(tmpdir(), 'eval-poller-'));
   await mkdir(join(folder, 's3', BUCKET, 'ground-truth'), { recursive: true });
   await writeFile(join(folder, 's3', BUCKET, 'ground-truth', 'v1.csv'), groundTruthCsv(GOOD_TRACES));
@@ -182,7 +183,7 @@ describe('Poller across a restart, rate limits and replicas', () => {
     // A process of its own: the Postgres server, or PGlite in a folder that outlives it.
     const where = databaseUrl ? { databaseUrl } : { dataDir: join(folder, 'pglite-restart') };
     const stream = streamOf('restart');
-    let own = await openPollDatabase(where);
+    let own = await openDatabase(where);
     let store = await PollStore.open(own, stream);
     const first = pollerOf(peer, store, 'traces', { maxTracesPerPoll: 10 });
     await first.pollOnce();
@@ -195,7 +196,7 @@ describe('Poller across a restart, rate limits and replicas', () => {
     await own.close();
 
     // A new process: the cursor comes back from the database.
-    own = await openPollDatabase(where);
+    own = await openDatabase(where);
     store = await PollStore.open(own, stream);
     expect(await store.state()).toEqual(cursor);
     const second = pollerOf(peer, store, 'traces', { maxTracesPerPoll: 10, replicaId: 'replica-b' });
@@ -204,6 +205,28 @@ describe('Poller across a restart, rate limits and replicas', () => {
     expect((await store.outcomeCounts()).scored).toBe(GOOD_TRACES);
     await second.stop();
     await own.close();
+    await peer.close();
+  });
+
+  it('reads the next page while scoring one: each page read once, each trace handled once', async () => {
+    const peer = await LangfusePeer.start();
+    seed(peer);
+    // 190 more traces (no ground truth for them): 230 in all, three pages of the traces API.
+    peer.addTraces(
+      ...Array.from({ length: 190 }, (_, i) => ({
+        ...traceOf(1_000 + i, new Date(base.getTime() + (300 + i) * 1000)),
+        id: `no-truth-${i}`,
+      })),
+    );
+    const store = await PollStore.open(database, streamOf('read-ahead'));
+    const result = await pollerOf(peer, store, 'traces').pollOnce();
+    expect(result).toMatchObject({ status: 'polled', read: 230, scored: GOOD_TRACES, caughtUp: true });
+    expect(peer.requestCount('GET /api/public/traces')).toBe(3);
+    expectEveryTraceScoredOnce(peer);
+    expect(await store.outcomeCounts()).toMatchObject({
+      scored: GOOD_TRACES,
+      'skipped:no_ground_truth': 191,
+    });
     await peer.close();
   });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ObjectReader } from '@stratus/aws';
+import type { ObjectReader } from '@stratus/aws/local-objects';
 import {
   type GroundTruthTable,
   groundTruthFormatOf,

@@ -1,6 +1,6 @@
 import type { Logger } from '@stratus/core';
 import type { GroundTruthCache } from '../adapters/ground-truth-cache.js';
-import { LangfuseCallError, PAGE_LIMITS, type TraceSource } from '../adapters/langfuse.js';
+import { LangfuseCallError, PAGE_LIMITS, type TracePage, type TraceSource } from '../adapters/langfuse.js';
 import { LeaseLostError, type PollStore, type TraceOutcomeRecord } from '../adapters/poll-store.js';
 import { evaluateTrace, type SkipReason, type TraceOutcome, type TraceRecord } from '../domain/evaluate.js';
 import type { GroundTruthTable } from '../domain/ground-truth.js';
@@ -37,8 +37,6 @@ export type PollResult =
       alreadyHandled: number;
       caughtUp: boolean;
     };
-
-const SCORES_IN_FLIGHT_PER_TRACE = 4;
 
 /** Skips decided by the service rather than by the domain: Langfuse refused the scores, or evaluation threw. */
 type OutcomeReason = SkipReason | 'score_rejected' | 'evaluation_failed';
@@ -140,19 +138,27 @@ export class Poller {
       alreadyHandled: 0,
       caughtUp: false,
     };
+    // The next page of the window is read while this one is scored: reads change nothing, so a page
+    // read ahead and never used (the poll failed or stopped) costs one request and nothing else.
+    let ahead: { cursor: string; page: Promise<TracePage> } | undefined;
     while (result.read + this.pageLimit <= this.options.maxTracesPerPoll) {
       const windowEnd = state.windowEnd ?? new Date(this.now() - this.options.ingestionDelayMs);
       if (windowEnd <= state.watermark) {
         result.caughtUp = true;
         break;
       }
-      const page = await this.options.source.readPage(
-        { from: state.watermark, to: windowEnd },
-        state.pageCursor,
-        this.pageLimit,
-      );
+      const window = { from: state.watermark, to: windowEnd };
+      const page = await (ahead !== undefined && ahead.cursor === state.pageCursor
+        ? ahead.page
+        : this.options.source.readPage(window, state.pageCursor, this.pageLimit));
+      ahead = undefined;
       result.read += page.traces.length;
       telemetry.polled(page.traces.length);
+      if (page.next !== undefined && result.read + this.pageLimit <= this.options.maxTracesPerPoll) {
+        ahead = { cursor: page.next, page: this.options.source.readPage(window, page.next, this.pageLimit) };
+        // Awaited when its turn comes; until then a failure must not count as unhandled.
+        ahead.page.catch(() => {});
+      }
       const handled = await store.handled(page.traces.map((trace) => trace.id));
       result.alreadyHandled += handled.size;
       const outcomes = await this.handleTraces(
@@ -180,45 +186,55 @@ export class Poller {
   }
 
   /**
-   * Scores traces with at most SCORE_WRITE_CONCURRENCY score writes in flight. Each trace's outcome is
-   * recorded as soon as all its scores are written. A retriable failure stops the page (rethrown after
-   * the traces already done are recorded).
+   * Scores traces with at most SCORE_WRITE_CONCURRENCY score writes in flight, shared by all the
+   * traces of the page. A trace's outcome is recorded once all its scores are written; outcomes that
+   * finish while a record is being written go together in the next one (one INSERT for many traces).
+   * A retriable failure stops the page: no new write starts, the traces already done are recorded,
+   * then it is rethrown. A trace with only some scores written is not recorded, so the next poll
+   * writes them all again under the same ids (an upsert).
    */
   private async handleTraces(
     traces: readonly TraceRecord[],
     table: GroundTruthTable | undefined,
   ): Promise<TraceOutcomeRecord[]> {
-    const { telemetry, logger } = this.options;
-    const done: TraceOutcomeRecord[] = [];
+    const { telemetry, logger, store } = this.options;
     let failure: unknown;
+    const writes = new WriteSlots(this.options.scoreWriteConcurrency);
+    const writeScore = async (score: ScoreToWrite) => {
+      await writes.acquire();
+      try {
+        if (failure !== undefined) throw failure;
+        await this.options.source.writeScore(score);
+      } finally {
+        writes.release();
+      }
+    };
+    const outcomes = new OutcomeRecorder(store, (record, latencyMs) => {
+      if (record.outcome === 'scored') telemetry.scored(latencyMs);
+      else {
+        telemetry.skipped(record.reason ?? 'unknown');
+        logger.info(
+          { event: 'trace_skipped', trace_id: record.traceId, reason: record.reason, detail: record.detail },
+          'trace skipped',
+        );
+      }
+    });
     let next = 0;
     const worker = async () => {
       while (failure === undefined && next < traces.length) {
         const trace = traces[next++]!;
         const started = performance.now();
         try {
-          const record = await this.handleTrace(trace, table);
-          await this.options.store.record([record]);
-          done.push(record);
-          if (record.outcome === 'scored') telemetry.scored(performance.now() - started);
-          else {
-            telemetry.skipped(record.reason ?? 'unknown');
-            logger.info(
-              { event: 'trace_skipped', trace_id: trace.id, reason: record.reason, detail: record.detail },
-              'trace skipped',
-            );
-          }
+          outcomes.add(await this.handleTrace(trace, table, writeScore), started);
         } catch (error) {
           failure ??= error;
         }
       }
     };
-    // Each trace writes up to SCORES_IN_FLIGHT_PER_TRACE scores at once; together about SCORE_WRITE_CONCURRENCY.
-    const workers = Math.max(
-      1,
-      Math.min(traces.length, Math.ceil(this.options.scoreWriteConcurrency / SCORES_IN_FLIGHT_PER_TRACE)),
-    );
+    // Enough traces at once to keep every write slot busy while others are being evaluated.
+    const workers = Math.max(1, Math.min(traces.length, this.options.scoreWriteConcurrency));
     await Promise.all(Array.from({ length: workers }, worker));
+    const done = await outcomes.drain();
     if (failure !== undefined) throw failure;
     return done;
   }
@@ -226,6 +242,7 @@ export class Poller {
   private async handleTrace(
     trace: TraceRecord,
     table: GroundTruthTable | undefined,
+    writeScore: (score: ScoreToWrite) => Promise<void>,
   ): Promise<TraceOutcomeRecord> {
     const { spec, source } = this.options;
     let enriched = trace;
@@ -251,9 +268,10 @@ export class Poller {
       groundTruthVersion: table?.version,
       groundTruthKey: outcome.groundTruthKey,
     });
-    try {
-      await writeAll(scores, (score) => source.writeScore(score), SCORES_IN_FLIGHT_PER_TRACE);
-    } catch (error) {
+    const written = await Promise.allSettled(scores.map(writeScore));
+    const failed = written.find((result) => result.status === 'rejected');
+    if (failed) {
+      const error = failed.reason;
       if (error instanceof LangfuseCallError && error.type === 'rejected') {
         const reason: OutcomeReason = 'score_rejected';
         return { traceId: trace.id, outcome: 'skipped', reason, detail: error.message };
@@ -275,14 +293,74 @@ export class Poller {
   }
 }
 
-async function writeAll(
-  scores: readonly ScoreToWrite[],
-  write: (score: ScoreToWrite) => Promise<void>,
-  concurrency: number,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < scores.length) await write(scores[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, scores.length) }, worker));
+/** A counting semaphore: at most `size` holders at once, the others wait in order. */
+class WriteSlots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+/**
+ * Records outcomes in batches: one INSERT at a time, carrying every outcome that arrived while the
+ * previous one ran. `onRecorded` runs for each outcome once it is stored.
+ */
+class OutcomeRecorder {
+  private pending: { record: TraceOutcomeRecord; started: number }[] = [];
+  private writing: Promise<void> | undefined;
+  private error: unknown;
+  private readonly recorded: TraceOutcomeRecord[] = [];
+
+  constructor(
+    private readonly store: PollStore,
+    private readonly onRecorded: (record: TraceOutcomeRecord, latencyMs: number) => void,
+  ) {}
+
+  add(record: TraceOutcomeRecord, started: number): void {
+    this.pending.push({ record, started });
+    this.writing ??= this.writeAll().finally(() => {
+      this.writing = undefined;
+    });
+  }
+
+  /** Waits for every outcome added so far; returns those stored, or throws the store's error. */
+  async drain(): Promise<TraceOutcomeRecord[]> {
+    while (this.writing) await this.writing;
+    if (this.error !== undefined) throw this.error;
+    return this.recorded;
+  }
+
+  private async writeAll(): Promise<void> {
+    while (this.pending.length > 0 && this.error === undefined) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await this.store.record(batch.map((item) => item.record));
+      } catch (error) {
+        this.error = error;
+        return;
+      }
+      const now = performance.now();
+      for (const { record, started } of batch) {
+        this.recorded.push(record);
+        this.onRecorded(record, now - started);
+      }
+    }
+  }
 }
