@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from '@stratus/core';
-import { isBuilt, type LocalService } from './local-services.js';
+import { isBuilt, type LocalService, type ServicePlacement } from './local-services.js';
 import { isPortFree } from './port-check.js';
 
 export interface LaunchOptions {
@@ -28,28 +28,50 @@ export class LaunchError extends Error {
   override readonly name = 'LaunchError';
 }
 
-export async function launchPlatform(options: LaunchOptions): Promise<RunningPlatform> {
-  const started = performance.now();
+/** A port the launcher itself listens on, checked with the services' ports. */
+export interface LauncherPort {
+  name: string;
+  port: number;
+  portSetting: string;
+}
+
+/** Every service built and every port free, or a LaunchError saying what to do. Nothing is started. */
+export async function assertLaunchable(
+  options: { repoRoot: string; host: string; services: ServicePlacement[] },
+  ownPorts: LauncherPort[] = [],
+): Promise<void> {
   const missing = options.services.filter((service) => !isBuilt(service, options.repoRoot));
   if (missing.length > 0) {
     throw new LaunchError(
       `not built: ${missing.map((service) => service.entry).join(', ')}. Run \`npm run build\` (npm start does it for you).`,
     );
   }
-  for (const service of options.services) {
-    if (!(await isPortFree(options.host, service.port))) {
+  for (const { name, port, portSetting } of [...options.services, ...ownPorts]) {
+    if (!(await isPortFree(options.host, port))) {
       throw new LaunchError(
-        `port ${service.port} on ${options.host} (${service.name}) is in use. Stop what uses it, or set ${service.portSetting} to another port.`,
+        `port ${port} on ${options.host} (${name}) is in use. Stop what uses it, or set ${portSetting} to another port.`,
       );
     }
   }
+}
+
+/** Starts every service (checked with assertLaunchable first) and resolves once all answer /ready. */
+export async function launchPlatform(options: LaunchOptions): Promise<RunningPlatform> {
+  const started = performance.now();
+  await assertLaunchable(options);
 
   const children = new Map<string, ChildProcess>();
   const exits: Promise<{ name: string; code: number | null }>[] = [];
   for (const service of options.services) {
     const child = spawn(process.execPath, [service.entry, ...service.args], {
       cwd: options.repoRoot,
-      env: { ...service.env, ...process.env, HOST: options.host, PORT: String(service.port) },
+      env: {
+        ...service.env,
+        ...process.env,
+        ...service.fixedEnv,
+        HOST: options.host,
+        PORT: String(service.port),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.set(service.name, child);
@@ -111,13 +133,21 @@ async function waitUntilReady(url: string, timeoutMs: number, name: string): Pro
   throw new LaunchError(`${name} did not become ready at ${url}/ready within ${timeoutMs} ms.`);
 }
 
+/** How long a service may take to stop after SIGTERM before it is killed. */
+const STOP_TIMEOUT_MS = 20_000;
+
 async function stopAll(children: Map<string, ChildProcess>): Promise<boolean> {
   const codes = await Promise.all(
     [...children.values()].map(
       (child) =>
         new Promise<number | null>((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
-          child.once('exit', (code) => resolve(code));
+          // A service stuck in its shutdown must not hold the terminal: it is killed, and counts as unclean.
+          const kill = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+          child.once('exit', (code) => {
+            clearTimeout(kill);
+            resolve(code);
+          });
           child.kill('SIGTERM');
         }),
     ),

@@ -1,27 +1,54 @@
-import { baseServiceSettings, envInteger, port } from '@stratus/core';
+import { baseServiceSettings, envInteger, httpSettings, port, secret } from '@stratus/core';
 import { z } from 'zod';
-import type { LocalService } from './local-services.js';
+import type { LocalService, ServicePlacement } from './local-services.js';
+import type { LocalStandIns } from './stand-ins.js';
 
-/** The launcher's own settings: where each service listens locally. */
-export const localPlatformSettings = baseServiceSettings.extend({
-  SERVICE_NAME: baseServiceSettings.shape.SERVICE_NAME.default('local-platform'),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  FILE_PROCESSING_PORT: port(8080),
-  LOCAL_READY_TIMEOUT_MS: envInteger(60_000, 1),
-});
+/** The launcher's own settings: where each service listens, where local data and state live. */
+export const localPlatformSettings = baseServiceSettings
+  .extend(httpSettings.omit({ PORT: true }).shape)
+  .extend({
+    SERVICE_NAME: baseServiceSettings.shape.SERVICE_NAME.default('local-platform'),
+    FILE_PROCESSING_PORT: port(8080),
+    EVAL_METRICS_PORT: port(8081),
+    IDENTITY_PORT: port(8082),
+    DASHBOARD_PORT: port(8090),
+    /** Stands in for S3: `<LOCAL_DATA_DIR>/<bucket>/<key>`. Files dropped here are delivered as S3 events. */
+    LOCAL_DATA_DIR: z.string().min(1).default('data'),
+    /** Job state (PGlite), traces, local keys. Delete it to start from scratch. */
+    LOCAL_STATE_DIR: z.string().min(1).default('.stratus'),
+    /** The bucket whose folder the delivery loop watches. */
+    LOCAL_FILES_BUCKET: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
+      .default('stratus-local-files'),
+    /** How often the delivery loop looks for new files. */
+    LOCAL_SCAN_INTERVAL_MS: envInteger(500, 50, 60_000),
+    LOCAL_READY_TIMEOUT_MS: envInteger(60_000, 1),
+    /** When all three are set, evaluation metrics reads and scores that Langfuse instead of the local one. */
+    LANGFUSE_BASE_URL: z.url().optional(),
+    LANGFUSE_PUBLIC_KEY: z.string().min(1).optional(),
+    LANGFUSE_SECRET_KEY: secret(z.string().min(1)).optional(),
+  });
 
 export type LocalPlatformSettings = z.output<typeof localPlatformSettings>;
 
 /** The topic local deliveries come from; only local mode trusts it. */
 export const LOCAL_FILES_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:stratus-local-files';
+/** The role local sign-ins assume; the local STS trusts the local Firebase key for it. */
+export const LOCAL_AUTH_ROLE_ARN = 'arn:aws:iam::000000000000:role/stratus-local-user';
+export const LOCAL_FIREBASE_PROJECT_ID = 'stratus-local';
+export const LOCAL_GROUND_TRUTH_BUCKET = 'stratus-ground-truth';
+export const LOCAL_USERS_TABLE = 'users';
+/** Reports land in the watched bucket; like an S3 notification filter, the delivery loop skips them. */
+export const LOCAL_RESULTS_PREFIX = 'dq-results/';
 
-/**
- * Every service the local platform runs, with the settings that make it work with no cloud account:
- * job state in PGlite under `.stratus/`, objects under `./data/<bucket>/<key>`.
- * Evaluation metrics (needs Langfuse) and identity (needs STS and DynamoDB stand-ins) join when the
- * local stack provides those peers.
- */
-export function localServices(settings: LocalPlatformSettings): LocalService[] {
+/** Where each local service writes its spans; the dashboard reads them back. */
+export function tracesFileOf(settings: LocalPlatformSettings, service: string): string {
+  return `${settings.LOCAL_STATE_DIR}/traces/${service}.jsonl`;
+}
+
+/** Where each local service's process comes from and listens: what the pre-flight check looks at. */
+export function localServicePlacements(settings: LocalPlatformSettings): ServicePlacement[] {
   return [
     {
       name: 'file-processing',
@@ -29,13 +56,110 @@ export function localServices(settings: LocalPlatformSettings): LocalService[] {
       args: ['serve'],
       portSetting: 'FILE_PROCESSING_PORT',
       port: settings.FILE_PROCESSING_PORT,
-      env: {
-        ENVIRONMENT: 'local',
-        LOG_LEVEL: settings.LOG_LEVEL,
-        SNS_TOPIC_ARN_ALLOWLIST: LOCAL_FILES_TOPIC_ARN,
-        LOCAL_S3_ROOT: 'data',
-        JOBS_DATA_DIR: '.stratus/file-processing/jobs',
-      },
+    },
+    {
+      name: 'eval-metrics',
+      entry: 'services/eval-metrics/dist/main.js',
+      args: [],
+      portSetting: 'EVAL_METRICS_PORT',
+      port: settings.EVAL_METRICS_PORT,
+    },
+    {
+      name: 'identity',
+      entry: 'services/identity/dist/main.js',
+      args: [],
+      portSetting: 'IDENTITY_PORT',
+      port: settings.IDENTITY_PORT,
     },
   ];
+}
+
+/**
+ * Every service the local platform runs, with the settings that make it work with no cloud account:
+ * job state in PGlite under LOCAL_STATE_DIR, objects under LOCAL_DATA_DIR, AWS APIs answered by the
+ * local stand-ins. A variable set in the launcher's own environment wins over these defaults, which is
+ * how one service is pointed at real AWS or LocalStack (AWS_ENDPOINT_URL...).
+ */
+export function localServices(settings: LocalPlatformSettings, standIns: LocalStandIns): LocalService[] {
+  const env = localServiceEnvironments(settings, standIns);
+  return localServicePlacements(settings).map((placement) => ({
+    ...placement,
+    env: env[placement.name] ?? {},
+    // The local SNS serves its signing certificate over TLS with a certificate only this process trusts;
+    // the bundle holds the caller's own NODE_EXTRA_CA_CERTS too.
+    ...(placement.name === 'file-processing'
+      ? { fixedEnv: { NODE_EXTRA_CA_CERTS: standIns.extraCaCertificatesFile } }
+      : {}),
+  }));
+}
+
+function localServiceEnvironments(
+  settings: LocalPlatformSettings,
+  standIns: LocalStandIns,
+): Record<string, Record<string, string>> {
+  const state = settings.LOCAL_STATE_DIR;
+  const common = {
+    ENVIRONMENT: 'local',
+    LOG_LEVEL: settings.LOG_LEVEL,
+    AWS_REGION: 'us-east-1',
+    ENABLE_TRACING: 'true',
+    TRACING_EXPORTER: 'file',
+    TRACING_SAMPLER: 'always-on',
+    // Pretty output is for a person at a terminal; the launcher relays JSON lines.
+    NO_COLOR: '1',
+  };
+  const langfuse: Record<string, string> =
+    settings.LANGFUSE_BASE_URL && settings.LANGFUSE_PUBLIC_KEY && settings.LANGFUSE_SECRET_KEY
+      ? {
+          LANGFUSE_BASE_URL: settings.LANGFUSE_BASE_URL,
+          LANGFUSE_PUBLIC_KEY: settings.LANGFUSE_PUBLIC_KEY,
+          LANGFUSE_SECRET_KEY: settings.LANGFUSE_SECRET_KEY,
+        }
+      : {
+          LANGFUSE_BASE_URL: standIns.langfuse.url,
+          LANGFUSE_PUBLIC_KEY: standIns.langfuse.publicKey,
+          LANGFUSE_SECRET_KEY: standIns.langfuse.secretKey,
+          // The local Langfuse holds a sample of recent traces: score them as they come.
+          POLL_INTERVAL: '2s',
+          INGESTION_DELAY: '0s',
+          POLL_START_AT: standIns.langfuse.tracesSince.toISOString(),
+        };
+  return {
+    'file-processing': {
+      ...common,
+      ...standIns.awsCredentials,
+      SNS_TOPIC_ARN_ALLOWLIST: LOCAL_FILES_TOPIC_ARN,
+      SNS_TRUSTED_CERT_HOST_PATTERN: '127\\.0\\.0\\.1',
+      AWS_ENDPOINT_URL_SNS: standIns.sns.apiUrl,
+      LOCAL_S3_ROOT: settings.LOCAL_DATA_DIR,
+      JOBS_DATA_DIR: `${state}/file-processing/jobs`,
+      DQ_RULESETS_FILE: standIns.rulesetsFile,
+      DQ_RESULTS_PREFIX: LOCAL_RESULTS_PREFIX,
+      JOBS_API_ENABLED: 'true',
+      TRACES_FILE: tracesFileOf(settings, 'file-processing'),
+    },
+    'eval-metrics': {
+      ...common,
+      ...langfuse,
+      EVAL_SPEC_PATH: standIns.evalSpecFile,
+      EVAL_DATA_DIR: `${state}/eval-metrics`,
+      // One replica: after a crash the next run takes the polling lease over at once.
+      REPLICA_ID: 'local',
+      GROUND_TRUTH_BUCKET: LOCAL_GROUND_TRUTH_BUCKET,
+      LOCAL_S3_ROOT: settings.LOCAL_DATA_DIR,
+      EMF_ENABLED: 'false',
+      TRACES_FILE: tracesFileOf(settings, 'eval-metrics'),
+    },
+    identity: {
+      ...common,
+      ...standIns.awsCredentials,
+      FIREBASE_PROJECT_ID: LOCAL_FIREBASE_PROJECT_ID,
+      FIREBASE_KEY_SET_URL: standIns.firebase.keySetUrl,
+      AUTH_ROLE_ARN: LOCAL_AUTH_ROLE_ARN,
+      STS_ENDPOINT: standIns.sts.url,
+      DYNAMODB_ENDPOINT: standIns.dynamoDb.url,
+      USERS_TABLE: LOCAL_USERS_TABLE,
+      TRACES_FILE: tracesFileOf(settings, 'identity'),
+    },
+  };
 }

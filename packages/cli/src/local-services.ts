@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** One service the local platform starts: its built entry point, its port and its local settings. */
-export interface LocalService {
+/** One service the local platform starts: its built entry point and its port. */
+export interface ServicePlacement {
   name: string;
   /** Path of the built entry point, relative to the repo root. */
   entry: string;
@@ -11,10 +11,16 @@ export interface LocalService {
   /** The launcher setting that moves this service's port. */
   portSetting: string;
   port: number;
-  /** Settings for local mode, layered under the caller's environment. */
-  env: Record<string, string>;
 }
 
-export function isBuilt(service: LocalService, repoRoot: string): boolean {
+/** A service with its settings for local mode. */
+export interface LocalService extends ServicePlacement {
+  /** Settings for local mode, layered under the caller's environment. */
+  env: Record<string, string>;
+  /** Settings layered over the caller's environment: wiring that already includes what the caller set. */
+  fixedEnv?: Record<string, string>;
+}
+
+export function isBuilt(service: ServicePlacement, repoRoot: string): boolean {
   return existsSync(join(repoRoot, service.entry));
 }

@@ -77,6 +77,7 @@ export {
   tracingSettings,
 } from './settings/schemas.js';
 export { configureTracing, type Tracing, type TracingSetup } from './tracing/configure-tracing.js';
+export type { SpanLine } from './tracing/json-lines-exporter.js';
 export {
   DEFAULT_SAMPLING_RULE,
   parseSamplingRules,

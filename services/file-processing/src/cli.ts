@@ -157,6 +157,7 @@ async function serve(settings: FileProcessingSettings, logger: Logger): Promise<
   const app = await createFileProcessingService({
     settings,
     jobs: jobs.store,
+    jobQueries: jobs.store,
     rulesets,
     logger,
     afterDispatcherClosed: () => jobs.close(),

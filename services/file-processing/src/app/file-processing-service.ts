@@ -23,6 +23,7 @@ import {
 } from '../adapters/subscription-confirmer.js';
 import type { FileProcessingSettings } from '../config/settings.js';
 import type { RulesetCatalog } from '../domain/ruleset-selection.js';
+import { type JobQueries, jobRoutes } from '../handlers/job-routes.js';
 import { snsDeliveryRoutes } from '../handlers/sns-delivery.js';
 import { type DataQualityJobStore, DataQualityRunner } from './data-quality-job.js';
 import { InProcessDispatcher } from './in-process-dispatcher.js';
@@ -32,6 +33,8 @@ import { type JobDispatcher, JobIntake } from './job-intake.js';
 export interface FileProcessingDependencies {
   settings: FileProcessingSettings;
   jobs: DataQualityJobStore;
+  /** Reads jobs for the job API (JOBS_API_ENABLED); usually the same store as `jobs`. */
+  jobQueries?: JobQueries;
   rulesets: RulesetCatalog;
   logger?: Logger;
   /** Extra S3 client configuration (credentials for s3rver in tests). */
@@ -114,12 +117,11 @@ export async function createFileProcessingService(
       'SNS_TOPIC_ARN_ALLOWLIST: required to serve SNS deliveries (which topics may create jobs)',
     );
   const logger = deps.logger ?? createLogger(settings);
-  const { runner, close: closeRunner } = createDataQualityRunner(
-    settings,
-    deps.rulesets,
-    logger,
-    deps.s3Config,
-  );
+  const {
+    runner,
+    objects,
+    close: closeRunner,
+  } = createDataQualityRunner(settings, deps.rulesets, logger, deps.s3Config);
   const dispatcher =
     deps.dispatcher?.(runner) ??
     new InProcessDispatcher(
@@ -150,8 +152,17 @@ export async function createFileProcessingService(
   const service = await createService({
     settings,
     logger,
-    routes: (app) =>
-      snsDeliveryRoutes(app, {
+    routes: async (app) => {
+      if (settings.JOBS_API_ENABLED) {
+        if (!deps.jobQueries) throw new Error('JOBS_API_ENABLED: the job store cannot be queried here');
+        jobRoutes(app, {
+          jobs: deps.jobQueries,
+          objects,
+          resultsPrefix: settings.DQ_RESULTS_PREFIX,
+          ...(settings.DQ_RESULTS_BUCKET ? { resultsBucket: settings.DQ_RESULTS_BUCKET } : {}),
+        });
+      }
+      await snsDeliveryRoutes(app, {
         verifier,
         confirmer,
         intake,
@@ -159,7 +170,8 @@ export async function createFileProcessingService(
         serviceName: settings.SERVICE_NAME,
         logger: logger.child({ component: 'sns-listener' }),
         stats: () => stats as StatsRegistry,
-      }),
+      });
+    },
   });
   stats = service.stats;
   if (dispatcher instanceof InProcessDispatcher) {

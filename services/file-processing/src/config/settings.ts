@@ -65,6 +65,8 @@ export const fileProcessingSettings = fullSettings
     /** `es` for an OpenSearch Service domain, `aoss` for OpenSearch Serverless. */
     OPENSEARCH_SERVICE: z.enum(['es', 'aoss']).default('es'),
 
+    /** GET /jobs, /jobs/:id and /jobs/:id/report: read-only, unauthenticated; only where the listener is not public. */
+    JOBS_API_ENABLED: envBoolean(false),
     /** Reports go here; default the source object's bucket. */
     DQ_RESULTS_BUCKET: optionalName,
     DQ_RESULTS_PREFIX: z.string().default('dq-results/'),

@@ -9,7 +9,11 @@ import { reportKeyFor } from '../domain/report.js';
 /** The slice of the job store the read API uses. */
 export interface JobQueries {
   get(id: string): Promise<{ id: string; status: string; input: Record<string, unknown> }>;
-  list(filter: { status?: (typeof jobStatuses)[number]; limit?: number; newestFirst?: boolean }): Promise<unknown[]>;
+  list(filter: {
+    status?: (typeof jobStatuses)[number];
+    limit?: number;
+    newestFirst?: boolean;
+  }): Promise<unknown[]>;
 }
 
 export interface JobRouteOptions {
@@ -48,7 +52,11 @@ export function jobRoutes(app: ServiceApp, options: JobRouteOptions): void {
     const { id } = request.params as z.output<typeof jobParams>;
     const job = await options.jobs.get(id);
     if (job.status !== 'Done')
-      throw new ServiceError(404, 'report_not_found', `job ${id} is ${job.status}; only a Done job has a report`);
+      throw new ServiceError(
+        404,
+        'report_not_found',
+        `job ${id} is ${job.status}; only a Done job has a report`,
+      );
     const { source } = job.input as DataQualityJobInput;
     const bucket = options.resultsBucket ?? source.bucket;
     try {
@@ -60,7 +68,11 @@ export function jobRoutes(app: ServiceApp, options: JobRouteOptions): void {
       return JSON.parse(await text(opened.body)) as unknown;
     } catch (error) {
       if (isServiceError(error) && error.code === 'object_not_found')
-        throw new ServiceError(404, 'report_not_found', `the report of job ${id} is missing from s3://${bucket}`);
+        throw new ServiceError(
+          404,
+          'report_not_found',
+          `the report of job ${id} is missing from s3://${bucket}`,
+        );
       throw error;
     }
   });

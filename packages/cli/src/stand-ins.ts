@@ -1,0 +1,114 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { generateSnsPeerKeys, SnsDeliveryPeer, type SnsPeerKeys, StsPeer } from '@stratus/test-peers';
+import { LOCAL_AUTH_ROLE_ARN, LOCAL_FILES_TOPIC_ARN, LOCAL_FIREBASE_PROJECT_ID } from './local-platform.js';
+import { LocalDynamoDb } from './stand-ins/local-dynamodb.js';
+import { LocalFirebase } from './stand-ins/local-firebase.js';
+import { LocalLangfuse, type SampleTrace } from './stand-ins/local-langfuse.js';
+
+/**
+ * The local stand-ins for what services reach in AWS and elsewhere: SNS (signs and delivers
+ * notifications, answers ConfirmSubscription), STS, DynamoDB, Firebase's key set and Langfuse. They are
+ * the loopback peers the integration tests use, so they speak the real wire formats and check what
+ * the real services check (SigV4, token signatures, basic auth).
+ */
+export interface LocalStandIns {
+  sns: SnsDeliveryPeer & { apiUrl: string };
+  /**
+   * For NODE_EXTRA_CA_CERTS: the TLS certificate the local SNS serves its signing certificate with,
+   * after the certificates of the launcher's own NODE_EXTRA_CA_CERTS.
+   */
+  extraCaCertificatesFile: string;
+  /** Credentials the local AWS stand-ins accept, as the SDK reads them from the environment. */
+  awsCredentials: { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string };
+  sts: StsPeer;
+  dynamoDb: LocalDynamoDb;
+  firebase: LocalFirebase;
+  langfuse: LocalLangfuse;
+  rulesetsFile: string;
+  evalSpecFile: string;
+  stop(): Promise<void>;
+}
+
+export interface StandInOptions {
+  /** The launcher's NODE_EXTRA_CA_CERTS, kept in the bundle the services get. */
+  inheritedExtraCaCertificates?: string;
+  /** The launcher's state folder: keys are kept there between runs. */
+  stateDir: string;
+  /** packages/cli/samples. */
+  samplesDir: string;
+}
+
+const SAMPLE_TRACES_FILE = 'eval/traces.json';
+/** Certificates are made for 30 days and made again 1 day before they run out. */
+const KEY_LIFETIME_DAYS = 30;
+
+export async function startLocalStandIns(options: StandInOptions): Promise<LocalStandIns> {
+  const keysDir = join(options.stateDir, 'local-keys');
+  await mkdir(keysDir, { recursive: true });
+  const firebase = new LocalFirebase(LOCAL_FIREBASE_PROJECT_ID);
+  const sts = new StsPeer({
+    accountId: '000000000000',
+    trustedKeys: [firebase.publicKey],
+    roles: {
+      [LOCAL_AUTH_ROLE_ARN]: {
+        issuer: `https://securetoken.google.com/${LOCAL_FIREBASE_PROJECT_ID}`,
+        audience: LOCAL_FIREBASE_PROJECT_ID,
+      },
+    },
+  });
+  const sns = new SnsDeliveryPeer(LOCAL_FILES_TOPIC_ARN);
+  const keysFile = join(keysDir, 'sns.json');
+  const [keptKeys, traces] = await Promise.all([
+    readKeys(keysFile),
+    readFile(join(options.samplesDir, SAMPLE_TRACES_FILE), 'utf8').then(
+      (text) => JSON.parse(text) as SampleTrace[],
+    ),
+  ]);
+  const keys = keptKeys ?? (await generateSnsPeerKeys(sns.certificates.certificatePath, KEY_LIFETIME_DAYS));
+  const [, , dynamoDb, , langfuse] = await Promise.all([
+    sns.start(keys),
+    sts.start(),
+    LocalDynamoDb.start(),
+    firebase.start(),
+    LocalLangfuse.start(traces, join(options.stateDir, 'local-langfuse.json')),
+  ]);
+  if (!keptKeys) await writeFile(keysFile, JSON.stringify(keys), { mode: 0o600 });
+  const extraCaCertificatesFile = resolve(keysDir, 'extra-ca-certificates.pem');
+  const inherited = options.inheritedExtraCaCertificates
+    ? await readFile(options.inheritedExtraCaCertificates, 'utf8').catch(() => '')
+    : '';
+  await writeFile(
+    extraCaCertificatesFile,
+    `${inherited.trimEnd()}\n${sns.certificates.tlsCertificate.trim()}\n`,
+  );
+  const { accessKeyId, secretAccessKey } = sns.api.defaultCredentials;
+  // One credential set for every local AWS stand-in: SNS checks it, STS and dynalite take any.
+  sts.credentials.add(sns.api.defaultCredentials);
+  return {
+    sns: Object.assign(sns, { apiUrl: sns.api.url }),
+    extraCaCertificatesFile,
+    awsCredentials: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey },
+    sts,
+    dynamoDb,
+    firebase,
+    langfuse,
+    rulesetsFile: resolve(options.samplesDir, 'data-quality/rulesets.json'),
+    evalSpecFile: resolve(options.samplesDir, 'eval/spec.yaml'),
+    async stop() {
+      await Promise.allSettled([sns.stop(), sts.stop(), dynamoDb.stop(), firebase.stop(), langfuse.stop()]);
+    },
+  };
+}
+
+/** Keys from an earlier run while they have a day left; undefined makes new ones. */
+async function readKeys(path: string): Promise<SnsPeerKeys | undefined> {
+  try {
+    const kept = JSON.parse(await readFile(path, 'utf8')) as SnsPeerKeys;
+    const validTo = Date.parse(new X509Certificate(kept.tls.cert).validTo);
+    return validTo - Date.now() > 24 * 60 * 60_000 ? kept : undefined;
+  } catch {
+    return undefined;
+  }
+}
