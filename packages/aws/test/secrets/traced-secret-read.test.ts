@@ -3,7 +3,7 @@ import { SecretsManagerPeer, startOtlpReceiver } from '@stratus/test-peers';
 import { describe, expect, it } from 'vitest';
 
 describe('AWS SDK calls with tracing on', () => {
-  it('records a CLIENT span for GetSecretValue, child of the current span', async () => {
+  it('records a CLIENT span for GetSecretValue, child of the current span, named in X-Amzn-Trace-Id on the wire', async () => {
     const receiver = await startOtlpReceiver();
     const peer = await new SecretsManagerPeer().start();
     peer.putSecret('stratus/test/traced/api-key', 'traced-key');
@@ -35,6 +35,15 @@ describe('AWS SDK calls with tracing on', () => {
         parentSpanId: parent?.spanId,
         attributes: { 'rpc.system': 'aws-api', 'rpc.service': 'SecretsManager' },
       });
+      // What AWS (and the X-Ray service map) sees: the call's own span as the parent, and no extra
+      // HTTP span beneath it.
+      const [received] = peer.requestsFor('GetSecretValue');
+      const traceId = call?.traceId ?? '';
+      expect(received?.headers['x-amzn-trace-id']).toBe(
+        `Root=1-${traceId.slice(0, 8)}-${traceId.slice(8)};Parent=${call?.spanId};Sampled=1`,
+      );
+      expect(received?.headers.traceparent).toBeUndefined();
+      expect(spans.filter((span) => span.parentSpanId === call?.spanId)).toEqual([]);
     } finally {
       await tracing.shutdown();
       await peer.stop();

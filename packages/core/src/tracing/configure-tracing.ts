@@ -13,9 +13,10 @@ export type TracingSetup = Pick<BaseServiceSettings, 'SERVICE_NAME' | 'ENVIRONME
 export interface Tracing {
   readonly enabled: boolean;
   /**
-   * Traces a fastify app's requests (@fastify/otel): a SERVER span per request that continues the
-   * caller's trace from `traceparent` or `X-Amzn-Trace-Id`. `createService` calls it when given
-   * `tracing`; call it yourself only for a bare fastify app, before its routes are added.
+   * Traces a fastify app's requests: a SERVER span per request (HTTP semantic conventions) that
+   * continues the caller's trace from `traceparent` or `X-Amzn-Trace-Id` and is current in the
+   * handler. `createService` calls it when given `tracing`; call it yourself only for a bare fastify
+   * app, before its routes are added.
    */
   instrumentService(app: FastifyInstance): Promise<void>;
   /** Exports every finished span now (tests, and before a Lambda freezes). */
@@ -36,9 +37,10 @@ const disabled: Tracing = {
  * ENABLE_TRACING=false it returns a no-op handle and loads no SDK (the X-Ray helpers then act on
  * non-recording spans). Otherwise it starts the Node SDK with: X-Ray trace ids; W3C traceparent and
  * X-Amzn-Trace-Id extracted and injected; parent-based X-Ray sampling (local rules or the remote
- * sampler); a batch processor to OTLP/HTTP at OTLP_ENDPOINT and/or a JSON-lines file; resource
+ * sampler); a batch processor to OTLP/HTTP (JSON) at OTLP_ENDPOINT and/or a JSON-lines file; resource
  * attributes service.name, deployment.environment.name and cloud.*; instrumentation of outbound
- * fetch/undici and http, AWS SDK v3 and pg. Log lines carry trace_id/span_id through the logger.
+ * fetch/undici and http, AWS SDK v3 (with X-Amzn-Trace-Id on each call) and pg. No metrics or logs
+ * go to the collector. Log lines carry trace_id/span_id through the logger.
  *
  * Throws SamplingRulesError for an unreadable rules file, and an Error when tracing is already on.
  */

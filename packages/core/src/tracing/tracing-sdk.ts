@@ -1,17 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { FastifyOtelInstrumentation } from '@fastify/otel';
-import {
-  type Context,
-  context,
-  type ProxyTracerProvider,
-  propagation,
-  type Span,
-  trace,
-} from '@opentelemetry/api';
+import { context, type ProxyTracerProvider, propagation, trace } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { AWSXRayIdGenerator } from '@opentelemetry/id-generator-aws-xray';
-import { AwsInstrumentation } from '@opentelemetry/instrumentation-aws-sdk';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -24,17 +14,24 @@ import {
   BatchSpanProcessor,
   ParentBasedSampler,
   type Sampler,
-  type SpanProcessor,
+  type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { AwsSdkInstrumentation } from './aws-sdk-instrumentation.js';
 import type { Tracing, TracingSetup } from './configure-tracing.js';
 import { JsonLinesSpanExporter } from './json-lines-exporter.js';
+import { OtlpJsonSpanExporter } from './otlp-json-exporter.js';
 import { parseSamplingRules, type SamplingRule } from './sampling/sampling-rules.js';
-import { SAMPLING_HOST_KEY, XRayRulesSampler } from './sampling/xray-rules-sampler.js';
+import { XRayRulesSampler } from './sampling/xray-rules-sampler.js';
+import { traceRequests } from './server-spans.js';
 import { XRAY_SERVICE_TYPES } from './tracing-settings.js';
 
-/** Probes are polled every few seconds by load balancers and Kubernetes; tracing them is noise. */
-const UNTRACED_PATHS = new Set(['/health', '/ready', '/stats']);
+/**
+ * Larger batches than the SDK's default of 512 mean fewer requests to the collector under load; a
+ * deeper queue rides out a slow collector without dropping spans; 1 s lets a developer see a
+ * request's spans right away.
+ */
+const BATCHING = { maxQueueSize: 8192, maxExportBatchSize: 1024, scheduledDelayMillis: 1000 };
 
 let active: Tracing | undefined;
 
@@ -53,26 +50,9 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
     ...(settings.XRAY_RESOURCE_ARN ? { 'cloud.resource_id': settings.XRAY_RESOURCE_ARN } : {}),
   });
 
-  const fastifyInstrumentation = new FastifyOtelInstrumentation({
-    // One span per request: the SERVER span is the X-Ray segment, and annotations made in the
-    // handler land on it, where X-Ray indexes them. Spans per hook or for the handler would multiply
-    // the cost of every request for little insight; captureSubsegment adds children where they help.
-    instrumentHooks: false,
-    instrumentHandler: false,
-    ignorePaths: ({ url }) => {
-      const query = url.indexOf('?');
-      return UNTRACED_PATHS.has(query === -1 ? url : url.slice(0, query));
-    },
-    requestHook: (span: Span, request: FastifyRequest) => {
-      span.updateName(`${request.method} ${request.routeOptions.url ?? request.url}`);
-      span.setAttribute('server.address', request.host);
-      span.setAttribute('http.request.header.x-request-id', request.id);
-    },
-  });
-
   const rules = samplingRulesOf(settings);
-  const needsHost = settings.TRACING_SAMPLER === 'xray-remote' || rules.some((rule) => rule.Host !== '*');
   const sampler = samplerOf(settings, resource, rules);
+  const exporters = exportersOf(settings);
   const sdk = new NodeSDK({
     resource,
     autoDetectResources: false,
@@ -81,16 +61,17 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
       propagators: [new W3CTraceContextPropagator(), new AWSXRayPropagator(), new W3CBaggagePropagator()],
     }),
     sampler,
-    spanProcessors: spanProcessorsOf(settings),
-    // Logs stay with pino (trace ids are added to each line); no OTLP log export.
+    spanProcessors: exporters.map((exporter) => new BatchSpanProcessor(exporter, BATCHING)),
+    // Logs stay with pino (trace ids are added to each line); no OTLP log export. No metrics either:
+    // left unset, the SDK would export them to localhost:4318 and, with no collector there, hold
+    // shutdown for ~9 s of retries.
     logRecordProcessors: [],
+    metricReaders: [],
     instrumentations: [
-      fastifyInstrumentation,
       new UndiciInstrumentation(),
-      // Inbound requests are traced by @fastify/otel; http covers outbound http.request (AWS SDK).
-      // (Not ignoreIncomingRequestHook: ignoring a request suppresses tracing for all of it.)
+      // Inbound requests get their span from instrumentService; http covers outbound http.request.
       new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
-      new AwsInstrumentation({ suppressInternalInstrumentation: true }),
+      new AwsSdkInstrumentation(),
       new PgInstrumentation({ requireParentSpan: true }),
     ],
   });
@@ -99,22 +80,7 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
   const tracing: Tracing = {
     enabled: true,
     async instrumentService(app: FastifyInstance) {
-      // The sampler sees the span's start attributes only; the Host header reaches it via the
-      // context, when a rule looks at it.
-      if (needsHost) {
-        app.addHook('onRequest', (request, _reply, done) => {
-          const withHost: Context = context.active().setValue(SAMPLING_HOST_KEY, request.host);
-          context.with(withHost, done);
-        });
-      }
-      await app.register(fastifyInstrumentation.plugin());
-      // Body parsing runs in stream callbacks that lose the async context the request span was made
-      // current in; enter it again for the handler, so its subsegments and outbound calls are children.
-      app.addHook('preHandler', (request, _reply, done) => {
-        const otel = request.opentelemetry();
-        if (otel.context) context.with(otel.context, done);
-        else done();
-      });
+      traceRequests(app);
     },
     async forceFlush() {
       const provider = (trace.getTracerProvider() as ProxyTracerProvider).getDelegate() as {
@@ -126,11 +92,18 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
       if (active !== tracing) return;
       active = undefined;
       if (sampler instanceof AWSXRayRemoteSampler) sampler.stopPollers();
-      await sdk.shutdown();
-      fastifyInstrumentation.disable();
-      trace.disable();
-      context.disable();
-      propagation.disable();
+      // One last attempt for what is still queued, and no waiting on a retry backoff.
+      const otlpExporters = exporters.filter((exporter) => exporter instanceof OtlpJsonSpanExporter);
+      for (const exporter of otlpExporters) exporter.stopRetrying();
+      try {
+        await sdk.shutdown();
+      } finally {
+        // The SDK skips the exporters' shutdown when the last export failed: close their sockets anyway.
+        await Promise.all(otlpExporters.map((exporter) => exporter.shutdown()));
+        trace.disable();
+        context.disable();
+        propagation.disable();
+      }
     },
   };
   active = tracing;
@@ -176,20 +149,18 @@ function samplingRulesOf(settings: TracingSetup): SamplingRule[] {
   return parseSamplingRules('[]', 'default rules');
 }
 
-function spanProcessorsOf(settings: TracingSetup): SpanProcessor[] {
+function exportersOf(settings: TracingSetup): SpanExporter[] {
   const exporter = settings.TRACING_EXPORTER ?? 'otlp';
-  const processors: SpanProcessor[] = [];
+  const exporters: SpanExporter[] = [];
   if (exporter === 'otlp' || exporter === 'otlp-and-file') {
     const url = new URL(
       'v1/traces',
       settings.OTLP_ENDPOINT.endsWith('/') ? settings.OTLP_ENDPOINT : `${settings.OTLP_ENDPOINT}/`,
     );
-    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: url.href })));
+    exporters.push(new OtlpJsonSpanExporter({ url: url.href }));
   }
   if (exporter === 'file' || exporter === 'otlp-and-file') {
-    processors.push(
-      new BatchSpanProcessor(new JsonLinesSpanExporter(settings.TRACES_FILE ?? '.stratus/traces.jsonl')),
-    );
+    exporters.push(new JsonLinesSpanExporter(settings.TRACES_FILE ?? '.stratus/traces.jsonl'));
   }
-  return processors;
+  return exporters;
 }

@@ -1,16 +1,7 @@
-import {
-  type Attributes,
-  type Context,
-  createContextKey,
-  type Link,
-  type SpanKind,
-} from '@opentelemetry/api';
+import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
 import { type Sampler, SamplingDecision, type SamplingResult } from '@opentelemetry/sdk-trace-base';
 import { Reservoir } from './reservoir.js';
 import { matchingRule, orderRules, type SamplingRequest, type SamplingRule } from './sampling-rules.js';
-
-/** The Host header of the request being served, for rules with a Host pattern (set by the HTTP kit). */
-export const SAMPLING_HOST_KEY = createContextKey('stratus.sampling.host');
 
 export interface XRayRulesSamplerOptions {
   rules: readonly SamplingRule[];
@@ -44,14 +35,14 @@ export class XRayRulesSampler implements Sampler {
   }
 
   shouldSample(
-    context: Context,
+    _context: Context,
     _traceId: string,
     _spanName: string,
     _spanKind: SpanKind,
     attributes: Attributes,
     _links: Link[],
   ): SamplingResult {
-    const rule = matchingRule(this.rules, this.requestOf(context, attributes));
+    const rule = matchingRule(this.rules, this.requestOf(attributes));
     return {
       decision: this.decide(rule) ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD,
     };
@@ -71,16 +62,14 @@ export class XRayRulesSampler implements Sampler {
     return `XRayRulesSampler{${this.rules.map((rule) => rule.RuleName).join(',')}}`;
   }
 
-  private requestOf(context: Context, attributes: Attributes): SamplingRequest {
+  private requestOf(attributes: Attributes): SamplingRequest {
     const text = (value: unknown) => (typeof value === 'string' ? value : '');
     const target = text(attributes['url.path'] ?? attributes['http.target']);
     const query = target.indexOf('?');
     return {
       serviceName: this.options.serviceName,
       serviceType: this.options.serviceType ?? '',
-      host: text(
-        context.getValue(SAMPLING_HOST_KEY) ?? attributes['server.address'] ?? attributes['http.host'],
-      ),
+      host: text(attributes['server.address'] ?? attributes['http.host']),
       httpMethod: text(attributes['http.request.method'] ?? attributes['http.method']),
       urlPath: query === -1 ? target : target.slice(0, query),
       resourceArn: this.options.resourceArn ?? '',

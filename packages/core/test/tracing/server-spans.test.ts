@@ -1,0 +1,180 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '@stratus/test-peers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ServiceError } from '../../src/errors.js';
+import { configureTracing, type Tracing } from '../../src/tracing/configure-tracing.js';
+import { captureSubsegment } from '../../src/tracing/xray-vocabulary.js';
+import { type RunningService, startTestService } from '../support/service-under-test.js';
+
+// /orders/* is always sampled, everything else never (no reservoir either).
+const RULES = JSON.stringify([
+  { RuleName: 'orders', Priority: 1, ReservoirSize: 0, FixedRate: 1, URLPath: '/orders*' },
+  { RuleName: 'Default', Priority: 10000, ReservoirSize: 0, FixedRate: 0 },
+]);
+const untraced = <T>(work: () => Promise<T>) => context.with(suppressTracing(context.active()), work);
+
+let receiver: OtlpReceiver;
+let tracing: Tracing;
+let service: RunningService;
+/** A plain HTTP peer the service calls; it remembers the headers it was sent. */
+let downstream: Server;
+let downstreamUrl: string;
+const downstreamHeaders: IncomingHttpHeaders[] = [];
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+  downstream = createServer((request, response) => {
+    downstreamHeaders.push(request.headers);
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise<void>((resolve) => downstream.listen(0, '127.0.0.1', resolve));
+  downstreamUrl = `http://127.0.0.1:${(downstream.address() as AddressInfo).port}`;
+  tracing = await configureTracing({
+    SERVICE_NAME: 'orders',
+    ENVIRONMENT: 'test',
+    ENABLE_TRACING: true,
+    OTLP_ENDPOINT: receiver.url,
+    XRAY_SAMPLING_RULES: RULES,
+  });
+  service = await startTestService({
+    env: { SERVICE_NAME: 'orders' },
+    tracing,
+    routes: (app) => {
+      app.get('/orders/:id', async (request) => {
+        request.log.info({ event: 'order_read' }, 'read');
+        return { id: (request.params as { id: string }).id };
+      });
+      app.get('/orders/:id/broken', async () => {
+        throw new Error('database is down');
+      });
+      app.get('/orders/:id/missing', async () => {
+        throw new ServiceError(404, 'order_not_found', 'No such order');
+      });
+      app.post('/orders', async (request) =>
+        captureSubsegment('store_order', async () => ({ stored: request.body })),
+      );
+      app.get('/reports/daily', async (request) => {
+        request.log.info({ event: 'report_read' }, 'read');
+        await fetch(downstreamUrl);
+        return {};
+      });
+    },
+  });
+});
+
+afterAll(async () => {
+  await service?.close();
+  await tracing?.shutdown();
+  downstream?.close();
+  await receiver?.close();
+});
+
+describe('the SERVER span of each request', () => {
+  it('carries the HTTP semantic-convention attributes, the route in its name, and the status', async () => {
+    const response = await untraced(() =>
+      fetch(`${service.url}/orders/o-7?expand=lines`, { headers: { 'user-agent': 'orders-test/1' } }),
+    );
+    expect(response.status).toBe(200);
+    await tracing.forceFlush();
+    const [span] = await receiver.waitForSpans((all) =>
+      all.some((s) => s.attributes['url.path'] === '/orders/o-7'),
+    );
+    const port = Number(new URL(service.url).port);
+    expect(span).toMatchObject({
+      name: 'GET /orders/:id',
+      kind: 2,
+      parentSpanId: undefined,
+      status: { code: 0 },
+      attributes: {
+        'http.request.method': 'GET',
+        'http.route': '/orders/:id',
+        'url.path': '/orders/o-7',
+        'url.scheme': 'http',
+        'server.address': '127.0.0.1',
+        'server.port': port,
+        'client.address': '127.0.0.1',
+        'user_agent.original': 'orders-test/1',
+        'http.response.status_code': 200,
+      },
+    });
+    // Query strings can hold tokens: they stay out of the span.
+    expect(JSON.stringify(span)).not.toContain('expand=lines');
+    // The request's log lines carry its trace.
+    const logged = service.logs.events('order_read').at(-1);
+    expect(logged).toMatchObject({ trace_id: span?.traceId, span_id: span?.spanId, trace_flags: '01' });
+  });
+
+  it('records a failure of the service as an error with the exception, but not a client error', async () => {
+    expect((await untraced(() => fetch(`${service.url}/orders/o-1/broken`))).status).toBe(500);
+    expect((await untraced(() => fetch(`${service.url}/orders/o-1/missing`))).status).toBe(404);
+    await tracing.forceFlush();
+    const spans = await receiver.waitForSpans(
+      (all) => all.filter((s) => s.name.startsWith('GET /orders/:id/')).length === 2,
+    );
+    const byRoute = (route: string) => spans.find((s) => s.attributes['http.route'] === route);
+    const broken = byRoute('/orders/:id/broken');
+    expect(broken).toMatchObject({
+      status: { code: 2 },
+      attributes: { 'http.response.status_code': 500, 'error.type': '500' },
+      events: [{ name: 'exception', attributes: { 'exception.message': 'database is down' } }],
+    });
+    const missing = byRoute('/orders/:id/missing');
+    expect(missing).toMatchObject({ status: { code: 0 }, attributes: { 'http.response.status_code': 404 } });
+    expect(missing?.events).toEqual([]);
+  });
+
+  it('is current in a handler that runs after body parsing', async () => {
+    const response = await untraced(() =>
+      fetch(`${service.url}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sku: 'A-1' }),
+      }),
+    );
+    expect(response.status).toBe(200);
+    await tracing.forceFlush();
+    const spans = await receiver.waitForSpans((all) => all.some((s) => s.name === 'store_order'));
+    const server = spans.find((s) => s.name === 'POST /orders') as ReceivedSpan;
+    expect(spans.find((s) => s.name === 'store_order')).toMatchObject({
+      traceId: server.traceId,
+      parentSpanId: server.spanId,
+    });
+  });
+
+  it('continues a request that is not sampled as "not sampled" downstream, exporting nothing for it', async () => {
+    const before = receiver.spans().length;
+    expect((await untraced(() => fetch(`${service.url}/reports/daily`))).status).toBe(200);
+    expect((await untraced(() => fetch(`${service.url}/health`))).status).toBe(200);
+    await tracing.forceFlush();
+    expect(receiver.spans().slice(before)).toEqual([]);
+
+    const sent = downstreamHeaders.at(-1) ?? {};
+    const xray = /^Root=1-([0-9a-f]{8})-([0-9a-f]{24});Parent=[0-9a-f]{16};Sampled=0$/.exec(
+      String(sent['x-amzn-trace-id']),
+    );
+    expect(xray, String(sent['x-amzn-trace-id'])).not.toBeNull();
+    const traceId = `${xray?.[1]}${xray?.[2]}`;
+    expect(sent.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
+    // The ids are still on the request's log lines, to join them across services.
+    expect(service.logs.events('report_read').at(-1)).toMatchObject({ trace_id: traceId, trace_flags: '00' });
+  });
+
+  it('follows the sampling decision of the caller', async () => {
+    const caller = '5759e988bd862e3fe1be46a994272793';
+    const callerSpan = '53995c3f42cd8ad8';
+    await untraced(() =>
+      fetch(`${service.url}/reports/daily`, {
+        headers: {
+          'x-amzn-trace-id': `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=${callerSpan};Sampled=1`,
+        },
+      }),
+    );
+    await tracing.forceFlush();
+    const spans = await receiver.waitForSpans((all) => all.some((s) => s.traceId === caller));
+    const server = spans.find((s) => s.traceId === caller && s.kind === 2);
+    expect(server).toMatchObject({ name: 'GET /reports/daily', parentSpanId: callerSpan });
+  });
+});
