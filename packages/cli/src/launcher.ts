@@ -61,6 +61,11 @@ export async function launchPlatform(options: LaunchOptions): Promise<RunningPla
   await assertLaunchable(options);
 
   const children = new Map<string, ChildProcess>();
+  // However the launcher ends (a crash, a second Ctrl-C), no service outlives it.
+  process.once('exit', () => {
+    for (const child of children.values())
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   const exits: Promise<{ name: string; code: number | null }>[] = [];
   for (const service of options.services) {
     const child = spawn(process.execPath, [service.entry, ...service.args], {

@@ -31,6 +31,18 @@ const dashboardPort = { name: 'dashboard', port: settings.DASHBOARD_PORT, portSe
 
 let standIns: LocalStandIns | undefined;
 let platform: RunningPlatform | undefined;
+let stopping = false;
+/** Ctrl-C while starting stops what has started so far; once running, `stop` below takes over. */
+let stop = async (reason: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ event: 'platform_stopping', reason }, `stopping (${reason}) while starting`);
+  await platform?.stop();
+  await standIns?.stop();
+  process.exit(1);
+};
+process.once('SIGINT', () => void stop('SIGINT'));
+process.once('SIGTERM', () => void stop('SIGTERM'));
 try {
   await assertLaunchable({ repoRoot, host: settings.HOST, services: localServicePlacements(settings) }, [
     dashboardPort,
@@ -136,8 +148,7 @@ try {
       .join(' '),
   );
 
-  let stopping = false;
-  const stop = async (reason: string) => {
+  stop = async (reason: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ event: 'platform_stopping', reason }, `stopping (${reason})`);
@@ -150,8 +161,6 @@ try {
     );
     process.exit(clean ? 0 : 1);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
   launched.firstExit.then(({ name, code }) => {
     if (!stopping) {
       logger.error({ event: 'service_exited', service: name, code }, `${name} exited with code ${code}`);
