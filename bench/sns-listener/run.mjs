@@ -4,9 +4,8 @@
 // signature (signed up front by the SNS certificate peer), so each creates a job; the signing
 // certificate is fetched once and cached. Target: >= 3,000 notifications/s and p99 < 50 ms.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SnsCertificatePeer } from '@stratus/test-peers';
@@ -16,9 +15,10 @@ import { mean, repoRoot, writeResult } from '../lib/result.mjs';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = 50;
-// RSA-2048 signing costs ~1-5 ms here, so the envelopes are few; past them requests repeat MessageIds.
-const ENVELOPES = Number(process.env.BENCH_ENVELOPES ?? 6_000);
-const WARM_UP_ENVELOPES = 500;
+// RSA-2048 signing costs ~0.2-1 ms here: enough envelopes that a measured round never repeats a
+// MessageId (see repeated_message_ids), since a repeat takes the cheaper duplicate path.
+const ENVELOPES = Number(process.env.BENCH_ENVELOPES ?? 30_000);
+const WARM_UP_ENVELOPES = 3_000;
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:stratus-file-uploads';
 
 const peer = await new SnsCertificatePeer().start();
@@ -63,11 +63,27 @@ process.stdout.write(
 async function startServer(mode) {
   const child = spawn(
     process.execPath,
-    [join(repoRoot, 'bench', 'sns-listener', 'server.mjs'), mode, certificateFile, TOPIC],
+    [
+      // e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the servers.
+      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      join(repoRoot, 'bench', 'sns-listener', 'server.mjs'),
+      mode,
+      certificateFile,
+      TOPIC,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(repoRoot, 'services', 'file-processing') },
   );
-  const [url] = await once(createInterface({ input: child.stdout }), 'line');
-  return { url, stop: () => child.kill('SIGTERM') };
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const { value: url } = await lines.next();
+  return {
+    url,
+    /** The server's CPU time so far (all its threads), in µs: it prints it on SIGUSR2. */
+    async cpuMicros() {
+      child.kill('SIGUSR2');
+      return Number((await lines.next()).value);
+    },
+    stop: () => child.kill('SIGTERM'),
+  };
 }
 
 async function load(url, seconds, offset, count) {
@@ -100,7 +116,9 @@ async function measure(mode) {
   try {
     // Warm-up on envelopes of its own (JIT, certificate download and cache, PGlite).
     await load(server.url, 1, ENVELOPES - WARM_UP_ENVELOPES, WARM_UP_ENVELOPES);
+    const cpuBefore = await server.cpuMicros();
     const { result, used } = await load(server.url, SECONDS, 0, ENVELOPES - WARM_UP_ENVELOPES);
+    const cpu = (await server.cpuMicros()) - cpuBefore;
     // Only 2xx answers count as accepted; a 503 (load shedding) or any other refusal does not.
     const accepted = result.requests.total - result.non2xx;
     return {
@@ -111,6 +129,8 @@ async function measure(mode) {
       ),
       p99_ms: result.latency.p99,
       p50_ms: result.latency.p50,
+      // CPU per answered request in the server process; less moved by other load than req/s.
+      cpu_us_per_request: Math.round(cpu / result.requests.total),
       requests: result.requests.total,
       repeated_message_ids: Math.max(0, used - (ENVELOPES - WARM_UP_ENVELOPES)),
     };
@@ -121,7 +141,8 @@ async function measure(mode) {
 
 /**
  * The ceiling the listener cannot pass: it answers 200 only after the job is committed, so it is
- * measured here too, JobStore.create alone with the same 50 concurrent callers and the same store.
+ * measured here too, JobStore.create alone with the same 50 concurrent callers and the same store
+ * (group-committed, as in the listener).
  */
 async function jobStoreCreatesPerSecond() {
   const { JobStore, migrate, openDatabase } = await import('@stratus/jobs');
@@ -157,7 +178,7 @@ try {
       const run = await measure(mode);
       runs[mode].push(run);
       process.stdout.write(
-        `round ${round + 1} ${mode}: ${Math.round(run.rps)} req/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms\n`,
+        `round ${round + 1} ${mode}: ${Math.round(run.rps)} req/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms, ${run.cpu_us_per_request} µs CPU/request\n`,
       );
     }
   }
@@ -177,7 +198,12 @@ writeResult({
   target: '>= 3000 notifications/s and p99 < 50 ms',
   met: subject >= 3000 && p99 < 50,
   p99_ms: { listener: p99, echo: Math.max(...runs.echo.map((run) => run.p99_ms)) },
+  cpu_us_per_request: {
+    listener: Math.round(mean(runs.listener.map((run) => run.cpu_us_per_request))),
+    echo: Math.round(mean(runs.echo.map((run) => run.cpu_us_per_request))),
+  },
   job_store_creates_per_s: storeCeiling,
-  setup: `${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s after a 1 s warm-up, each server in its own process; every request a signed Notification (SignatureVersion 2, RSA 2048) with its own MessageId creating one Pending job (MessageIds repeat only past the pre-signed envelopes: see repeated_message_ids) in ${process.env.BENCH_DATABASE_URL ? 'Postgres (BENCH_DATABASE_URL)' : 'embedded PGlite'}; request logs at info to a file; dispatcher counts only`,
+  load_average: loadavg().map((value) => Math.round(value * 10) / 10),
+  setup: `${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s after a 1 s warm-up, each server in its own process; every request a signed Notification (SignatureVersion 2, RSA 2048) with its own MessageId creating one Pending job (MessageIds repeat only past the pre-signed envelopes: see repeated_message_ids) in ${process.env.BENCH_DATABASE_URL ? 'Postgres (BENCH_DATABASE_URL)' : 'embedded PGlite'}, group-committed; request logs at info to a file; dispatcher counts only`,
   rounds: runs,
 });

@@ -4,7 +4,7 @@
 // one Pending job created per notification in the job store (Postgres at BENCH_DATABASE_URL, else
 // embedded PGlite), request logs at info
 // to a file). The listener's dispatcher only counts: this measures intake, not the DuckDB jobs.
-// Prints its URL on stdout once listening.
+// Prints its URL on stdout once listening, then its CPU time on each SIGUSR2.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,11 @@ import Fastify from 'fastify';
 import pino from 'pino';
 
 const [mode, certificatePemFile, topicArn] = process.argv.slice(2);
+// The runner reads the CPU time this process has used (µs, all threads) before and after a round.
+process.on('SIGUSR2', () => {
+  const { user, system } = process.cpuUsage();
+  process.stdout.write(`${user + system}\n`);
+});
 
 if (mode === 'echo') {
   const app = Fastify({ bodyLimit: 300 * 1024 });
