@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ServiceError } from '../errors.js';
+import { ServiceCallError, upstreamServiceError } from '../service-client/service-call-error.js';
 import type { ErrorBody } from './models.js';
 
 /** Fastify's own request errors, mapped onto stable codes of the error model. */
@@ -19,6 +20,7 @@ export function errorBodyOf(code: string, message: string, requestId: string): E
 /** Maps any thrown value onto the error model; unknown errors become a 500 that reveals nothing. */
 export function toServiceError(error: unknown): ServiceError {
   if (error instanceof ServiceError) return error;
+  if (error instanceof ServiceCallError) return upstreamServiceError(error);
   const fastifyError = error as Partial<FastifyError>;
   const known = fastifyError.code ? FASTIFY_ERRORS[fastifyError.code] : undefined;
   if (known) return new ServiceError(known.status, known.code, fastifyError.message ?? known.code);

@@ -1,3 +1,4 @@
+import { ServiceError } from '../errors.js';
 import { redactText } from '../logging/redaction.js';
 
 export type ServiceCallErrorCode =
@@ -48,6 +49,37 @@ export class ServiceCallError extends Error {
     this.bodyExcerpt = bodyExcerpt;
     this.attempts = fields.attempts;
   }
+}
+
+/** How a failed call looks to this service's own caller: which status, which code, and no detail. */
+const UPSTREAM_FAILURES = {
+  timeout: { status: 504, code: 'upstream_timeout', message: 'An upstream service did not answer in time' },
+  unavailable: { status: 502, code: 'upstream_unavailable', message: 'An upstream service is unavailable' },
+  rejected: { status: 502, code: 'upstream_rejected', message: 'An upstream service refused the request' },
+  invalid: {
+    status: 502,
+    code: 'upstream_invalid_response',
+    message: 'An upstream service answered with something unexpected',
+  },
+} as const;
+
+/**
+ * The error model's view of a failed call that surfaces through a route: 504 upstream_timeout when
+ * the peer did not answer in time; 502 upstream_unavailable when it could not be reached or was
+ * failing (5xx, 429); 502 upstream_rejected when it refused the request (another 4xx: our request or
+ * our key is wrong); 502 upstream_invalid_response for an answer that is not what was expected.
+ * The message names none of the peer's path, status or body; the original stays the `cause` (logged).
+ */
+export function upstreamServiceError(error: ServiceCallError): ServiceError {
+  const failure =
+    error.code === 'timeout'
+      ? UPSTREAM_FAILURES.timeout
+      : error.code === 'invalid_response'
+        ? UPSTREAM_FAILURES.invalid
+        : error.code === 'network_error' || (error.status ?? 500) >= 500 || error.status === 429
+          ? UPSTREAM_FAILURES.unavailable
+          : UPSTREAM_FAILURES.rejected;
+  return new ServiceError(failure.status, failure.code, failure.message, { cause: error });
 }
 
 function excerptOf(body: string): string {

@@ -16,7 +16,9 @@ const UNTRACED_PATHS = new Set(['/health', '/ready', '/stats']);
 
 /** The request's trace context (its SERVER span current); null for requests that are not traced. */
 const REQUEST_TRACE = Symbol('stratus.requestTrace');
-type TracedRequest = FastifyRequest & { [REQUEST_TRACE]: Context | null };
+/** What the handler threw, recorded on the span if the answer turns out to be a 5xx. */
+const REQUEST_ERROR = Symbol('stratus.requestError');
+type TracedRequest = FastifyRequest & { [REQUEST_TRACE]: Context | null; [REQUEST_ERROR]: Error | null };
 
 /**
  * One SERVER span per request, the X-Ray segment: it continues the caller's trace from the headers
@@ -30,6 +32,7 @@ type TracedRequest = FastifyRequest & { [REQUEST_TRACE]: Context | null };
 export function traceRequests(app: FastifyInstance): void {
   const tracer = trace.getTracer('@stratus/core');
   app.decorateRequest(REQUEST_TRACE, null);
+  app.decorateRequest(REQUEST_ERROR, null);
 
   app.addHook('onRequest', (request, _reply, done) => {
     const url = request.url;
@@ -65,9 +68,7 @@ export function traceRequests(app: FastifyInstance): void {
   });
 
   app.addHook('onError', (request, _reply, error, done) => {
-    const span = spanOf(request);
-    // Client errors (4xx) are the caller's; the span records failures of the service.
-    if (span?.isRecording() && statusOf(error) >= 500) span.recordException(error);
+    (request as TracedRequest)[REQUEST_ERROR] = error;
     done();
   });
 
@@ -76,7 +77,10 @@ export function traceRequests(app: FastifyInstance): void {
     if (span?.isRecording()) {
       const status = reply.statusCode;
       span.setAttribute('http.response.status_code', status);
+      // Client errors (4xx) are the caller's; the span records failures of the service.
       if (status >= 500) {
+        const error = (request as TracedRequest)[REQUEST_ERROR];
+        if (error) span.recordException(error);
         span.setAttribute('error.type', String(status));
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
@@ -112,11 +116,4 @@ function recordRequest(span: Span, request: FastifyRequest, route: string | unde
   if (port !== null) span.setAttribute('server.port', port);
   const userAgent = request.headers['user-agent'];
   if (userAgent !== undefined) span.setAttribute('user_agent.original', userAgent);
-}
-
-function statusOf(error: unknown): number {
-  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
-  if (typeof status === 'number') return status;
-  if (typeof statusCode === 'number') return statusCode;
-  return 500;
 }
