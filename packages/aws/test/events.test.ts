@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EventParseError } from '../src/events/event-parse-error.js';
 import { parseEventBridgeEvent } from '../src/events/eventbridge-event.js';
-import { decodeS3EventKey, parseS3Event } from '../src/events/s3-event.js';
+import { decodeS3EventKey, parseS3Event, s3ObjectCreatedEvent } from '../src/events/s3-event.js';
 import { parseSnsMessage } from '../src/events/sns-envelope.js';
 import { parseSnsNotificationFromSqsBody, parseSqsEvent } from '../src/events/sqs-sns.js';
 
@@ -50,6 +50,19 @@ describe('S3 event notifications', () => {
     if (parsed.kind !== 'records') return;
     expect(parsed.records[0]?.s3.object.key).toBe('incoming/My Report (2026)+final.csv');
     expect(decodeS3EventKey('caf%C3%A9%2Fdata.csv')).toBe('café/data.csv');
+  });
+
+  it('builds ObjectCreated events that parse back to the same object, whatever the key', () => {
+    for (const key of ['incoming/a b+c.csv', 'año/informe 100%.csv', 'plain.csv']) {
+      const event = s3ObjectCreatedEvent({ bucket: 'files', key, size: 42, eTag: 'abc', sequencer: '00FF' });
+      const parsed = parseS3Event(JSON.stringify(event));
+      expect(parsed.kind).toBe('records');
+      if (parsed.kind !== 'records') continue;
+      expect(parsed.records[0]).toMatchObject({
+        eventName: 'ObjectCreated:Put',
+        s3: { bucket: { name: 'files' }, object: { key, size: 42, eTag: 'abc', sequencer: '00FF' } },
+      });
+    }
   });
 
   it('recognises the s3:TestEvent, also as the JSON text inside an SNS Message', () => {
