@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { CreatedObject } from '@stratus/aws';
+import type { CreatedObject } from '@stratus/aws/events';
 import type { Logger } from '@stratus/core';
 
 /** One file of the watched folder as a scan saw it. */

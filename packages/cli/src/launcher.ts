@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Logger } from '@stratus/core';
 import { isBuilt, type LocalService, type ServicePlacement } from './local-services.js';
@@ -61,6 +62,7 @@ export async function launchPlatform(options: LaunchOptions): Promise<RunningPla
   await assertLaunchable(options);
 
   const children = new Map<string, ChildProcess>();
+  const startedSignals = new Map<string, EventEmitter>();
   // However the launcher ends (a crash, a second Ctrl-C), no service outlives it.
   process.once('exit', () => {
     for (const child of children.values())
@@ -81,7 +83,9 @@ export async function launchPlatform(options: LaunchOptions): Promise<RunningPla
     });
     children.set(service.name, child);
     const serviceLog = options.logger.child({ component: service.name });
-    relayLines(child, serviceLog);
+    const started = new EventEmitter();
+    startedSignals.set(service.name, started);
+    relayLines(child, serviceLog, started);
     exits.push(new Promise((resolve) => child.once('exit', (code) => resolve({ name: service.name, code }))));
   }
   const firstExit = Promise.race(exits);
@@ -95,7 +99,12 @@ export async function launchPlatform(options: LaunchOptions): Promise<RunningPla
   await Promise.race([
     Promise.all(
       options.services.map((service) =>
-        waitUntilReady(urls[service.name]!, options.readyTimeoutMs, service.name),
+        waitUntilReady(
+          urls[service.name]!,
+          options.readyTimeoutMs,
+          service.name,
+          startedSignals.get(service.name) as EventEmitter,
+        ),
       ),
     ),
     crashedEarly,
@@ -114,18 +123,28 @@ export async function launchPlatform(options: LaunchOptions): Promise<RunningPla
 }
 
 /** Each service's own JSON lines pass through unchanged; anything else it prints is wrapped in a line. */
-function relayLines(child: ChildProcess, logger: Logger): void {
+function relayLines(child: ChildProcess, logger: Logger, started: EventEmitter): void {
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
     createInterface({ input: stream }).on('line', (line) => {
+      if (line.includes('"event":"service_started"')) started.emit('started');
       if (line.startsWith('{')) process.stdout.write(`${line}\n`);
       else logger.info({ event: 'service_output' }, line);
     });
   }
 }
 
-async function waitUntilReady(url: string, timeoutMs: number, name: string): Promise<void> {
+/** Slow polling while a service loads; its `service_started` line asks for a check at once. */
+const READY_POLL_MS = 250;
+
+async function waitUntilReady(
+  url: string,
+  timeoutMs: number,
+  name: string,
+  started: EventEmitter,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
+  let interval = READY_POLL_MS;
   while (performance.now() < deadline) {
     try {
       const response = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(1_000) });
@@ -133,7 +152,19 @@ async function waitUntilReady(url: string, timeoutMs: number, name: string): Pro
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        // Listening: readiness checks follow within moments, so look often from now on.
+        interval = 25;
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        started.off('started', wake);
+        resolve();
+      }, interval);
+      started.once('started', wake);
+    });
   }
   throw new LaunchError(`${name} did not become ready at ${url}/ready within ${timeoutMs} ms.`);
 }

@@ -1,6 +1,7 @@
 // npm start: the whole platform on one machine, on loopback, with embedded defaults.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { s3ObjectCreatedEvent } from '@stratus/aws/events';
 import { createLogger, loadSettingsOrExit } from '@stratus/core';
 import { createDashboard } from './dashboard-server.js';
 import { DeliveryLoop } from './delivery-loop.js';
@@ -117,7 +118,6 @@ try {
     ledgerFile: join(settings.LOCAL_STATE_DIR, 'delivered.json'),
     logger: logger.child({ component: 'delivery-loop' }),
     async deliver(object) {
-      const { s3ObjectCreatedEvent } = await import('@stratus/aws');
       const results = await sns.publish(JSON.stringify(s3ObjectCreatedEvent(object)), {
         Subject: 'Amazon S3 Notification',
       });

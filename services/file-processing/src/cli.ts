@@ -3,8 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { EventParseError, parseS3Event } from '@stratus/aws';
 import { createLogger, isServiceError, type Logger, loadSettings, SettingsError } from '@stratus/core';
-import { KubernetesDispatcher } from './adapters/kubernetes-dispatcher.js';
-import { SqsPoller } from './adapters/sqs-poller.js';
 import { DATA_QUALITY_JOB_TYPE } from './app/data-quality-job.js';
 import { createDataQualityRunner, createFileProcessingService } from './app/file-processing-service.js';
 import { InProcessDispatcher } from './app/in-process-dispatcher.js';
@@ -153,7 +151,12 @@ async function serve(settings: FileProcessingSettings, logger: Logger): Promise<
     throw new UsageError(error.message);
   });
   const { openJobsRuntime } = await import('./app/jobs-runtime.js');
-  const jobs = await openJobsRuntime(settings, logger);
+  // The Kubernetes client and the SQS client take a few hundred ms to load: only when configured.
+  const [jobs, kubernetes, sqs] = await Promise.all([
+    openJobsRuntime(settings, logger),
+    settings.DISPATCH_MODE === 'kubernetes' ? import('./adapters/kubernetes-dispatcher.js') : undefined,
+    settings.INGEST_MODE === 'sqs' ? import('./adapters/sqs-poller.js') : undefined,
+  ]);
   const app = await createFileProcessingService({
     settings,
     jobs: jobs.store,
@@ -161,16 +164,20 @@ async function serve(settings: FileProcessingSettings, logger: Logger): Promise<
     rulesets,
     logger,
     afterDispatcherClosed: () => jobs.close(),
-    ...(settings.DISPATCH_MODE === 'kubernetes'
+    ...(kubernetes
       ? {
           dispatcher: () =>
-            KubernetesDispatcher.fromSettings(settings, logger.child({ component: 'kubernetes' })),
+            kubernetes.KubernetesDispatcher.fromSettings(settings, logger.child({ component: 'kubernetes' })),
         }
       : {}),
   });
   jobs.startRelay();
-  if (settings.INGEST_MODE === 'sqs') {
-    const poller = SqsPoller.fromSettings(settings, app.intake, logger.child({ component: 'sqs-poller' }));
+  if (sqs) {
+    const poller = sqs.SqsPoller.fromSettings(
+      settings,
+      app.intake,
+      logger.child({ component: 'sqs-poller' }),
+    );
     poller.start();
     app.service.onShutdown('sqs-poller', () => poller.stop());
   }

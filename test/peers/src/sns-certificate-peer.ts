@@ -1,7 +1,6 @@
 import { createSign, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { generate } from 'selfsigned';
 
 /** An answer the peer gives for one path instead of the certificate (error pages, slow hosts). */
 export interface CertificateAnswer {
@@ -177,6 +176,8 @@ export class SnsCertificatePeer {
 
 /** A TLS certificate for 127.0.0.1 and an SNS signing certificate, valid for `days`. */
 export async function generateSnsPeerKeys(certificatePath: string, days = 1): Promise<SnsPeerKeys> {
+  // Loaded here, not with the module: a caller starting with kept keys does not pay for it.
+  const { generate } = await import('selfsigned');
   const notAfterDate = new Date(Date.now() + days * 24 * 60 * 60_000);
   const [tls, signing] = await Promise.all([
     generate([{ name: 'commonName', value: '127.0.0.1' }], {
