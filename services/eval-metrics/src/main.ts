@@ -82,16 +82,24 @@ const source = langfuseTraceSource({
     .map((key) => key.trace.split('.')[1]!),
 });
 
-// Opened in the background: only the poller needs it, and embedded PGlite's first start (initdb)
-// costs seconds of CPU. The driver (pg or PGlite) loads with it, off the path to ready.
-const storage = import('@stratus/jobs/database').then(async ({ openDatabase }) => {
-  const database = await openDatabase({
-    databaseUrl: settings.DATABASE_URL,
-    dataDir: settings.EVAL_DATA_DIR,
-    maxConnections: 4,
+// Opened once the service listens: only the poller needs it, and embedded PGlite's first start
+// (initdb) costs seconds of CPU. The driver (pg or PGlite) loads with it, off the path to ready.
+let listening: () => void = () => {};
+const storage = new Promise<void>((resolve) => {
+  listening = resolve;
+})
+  .then(() => import('@stratus/jobs/database'))
+  .then(async ({ openDatabase }) => {
+    const database = await openDatabase({
+      databaseUrl: settings.DATABASE_URL,
+      dataDir: settings.EVAL_DATA_DIR,
+      maxConnections: 4,
+    });
+    return {
+      database,
+      store: await PollStore.open(database, `${settings.LANGFUSE_READ_API}:${spec.version}`),
+    };
   });
-  return { database, store: await PollStore.open(database, `${settings.LANGFUSE_READ_API}:${spec.version}`) };
-});
 const { service } = await createEvalMetricsService(settings, { spec, storage, source, groundTruth, logger });
 // Registered after the poller's hook, so it runs once the poller has stopped. A database still
 // opening is left to the process exit rather than holding up shutdown.
@@ -103,6 +111,7 @@ storage.then(
   () => {}, // reported by the service (/ready, database_open_failed)
 );
 service.onShutdown('database', () => opened?.database.close());
+await service.run();
+listening();
 // Loaded in the background: the service is ready at once and /ready says while ground truth is empty.
 if (spec.mode === 'ground_truth') void groundTruth.refresh();
-await service.run();

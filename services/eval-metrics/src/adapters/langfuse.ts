@@ -1,10 +1,5 @@
-import { LangfuseClient } from '@langfuse/client';
-import {
-  LangfuseAPIError,
-  LangfuseAPITimeoutError,
-  type ObservationV2,
-  type TraceWithDetails,
-} from '@langfuse/core';
+import type { LangfuseClient } from '@langfuse/client';
+import type { ObservationV2, TraceWithDetails } from '@langfuse/core';
 import type { TraceRecord } from '../domain/evaluate.js';
 import type { ScoreToWrite } from '../domain/scores.js';
 
@@ -72,20 +67,32 @@ export class LangfuseCallError extends Error {
  * `Retry-After` says; nothing else is retried here.
  */
 export function langfuseTraceSource(options: LangfuseSourceOptions): TraceSource {
-  const client = new LangfuseClient({
-    baseUrl: options.baseUrl,
-    publicKey: options.publicKey,
-    secretKey: options.secretKey,
-  });
-  const api = client.api;
+  // The client loads on first use (the first poll): not on the path to ready.
+  let loaded: Promise<Loaded> | undefined;
+  let client: Loaded | undefined;
+  const load = () =>
+    (loaded ??= Promise.all([import('@langfuse/client'), import('@langfuse/core')]).then(
+      ([{ LangfuseClient }, core]) => {
+        client = {
+          api: new LangfuseClient({
+            baseUrl: options.baseUrl,
+            publicKey: options.publicKey,
+            secretKey: options.secretKey,
+          }).api,
+          errors: core,
+        };
+        return client;
+      },
+    ));
   const requestOptions = { timeoutInSeconds: options.timeoutMs / 1000, maxRetries: options.maxRetries };
   const expandMetadata = options.metadataKeys?.length ? options.metadataKeys.join(',') : undefined;
 
-  const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+  const call = async <T>(what: string, run: (api: LangfuseApi) => Promise<T>): Promise<T> => {
+    const { api, errors } = client ?? (await load());
     try {
-      return await run();
+      return await run(api);
     } catch (error) {
-      throw toCallError(what, error);
+      throw toCallError(what, error, errors);
     }
   };
 
@@ -94,7 +101,7 @@ export function langfuseTraceSource(options: LangfuseSourceOptions): TraceSource
     async readPage(window, cursor, limit) {
       if (options.api === 'traces') {
         const page = cursor === undefined ? 1 : Number(cursor);
-        const response = await call('GET /api/public/traces', () =>
+        const response = await call('GET /api/public/traces', (api) =>
           api.trace.list(
             {
               page,
@@ -112,7 +119,7 @@ export function langfuseTraceSource(options: LangfuseSourceOptions): TraceSource
           next: page < response.meta.totalPages ? String(page + 1) : undefined,
         };
       }
-      const response = await call('GET /api/public/v2/observations', () =>
+      const response = await call('GET /api/public/v2/observations', (api) =>
         api.observations.getMany(
           {
             isRootObservation: true,
@@ -133,7 +140,7 @@ export function langfuseTraceSource(options: LangfuseSourceOptions): TraceSource
       const generations: NonNullable<TraceRecord['generations']>[number][] = [];
       let cursor: string | undefined;
       do {
-        const response = await call('GET /api/public/v2/observations', () =>
+        const response = await call('GET /api/public/v2/observations', (api) =>
           api.observations.getMany(
             { traceId, type: 'GENERATION', fields: 'core,io', limit: 100, ...(cursor ? { cursor } : {}) },
             requestOptions,
@@ -149,7 +156,7 @@ export function langfuseTraceSource(options: LangfuseSourceOptions): TraceSource
     async evalScoresOf(traceId) {
       const scores: NonNullable<TraceRecord['scores']>[number][] = [];
       for (let page = 1; ; page++) {
-        const response = await call('GET /api/public/v2/scores', () =>
+        const response = await call('GET /api/public/v2/scores', (api) =>
           api.scores.getMany({ traceId, source: 'EVAL', page, limit: 100, fields: 'score' }, requestOptions),
         );
         for (const score of response.data)
@@ -163,7 +170,7 @@ export function langfuseTraceSource(options: LangfuseSourceOptions): TraceSource
     },
 
     async writeScore(score) {
-      await call('POST /api/public/scores', () =>
+      await call('POST /api/public/scores', (api) =>
         api.scores.create(
           {
             id: score.id,
@@ -202,7 +209,18 @@ function traceRecordOfRoot(observation: ObservationV2): TraceRecord {
   };
 }
 
-function toCallError(what: string, error: unknown): LangfuseCallError {
+type LangfuseApi = LangfuseClient['api'];
+interface Loaded {
+  api: LangfuseApi;
+  /** The client's error classes, from @langfuse/core. */
+  errors: Pick<typeof import('@langfuse/core'), 'LangfuseAPIError' | 'LangfuseAPITimeoutError'>;
+}
+
+function toCallError(
+  what: string,
+  error: unknown,
+  { LangfuseAPIError, LangfuseAPITimeoutError }: Loaded['errors'],
+): LangfuseCallError {
   if (error instanceof LangfuseCallError) return error;
   if (error instanceof LangfuseAPITimeoutError)
     return new LangfuseCallError('timeout', undefined, `${what}: timed out`, { cause: error });
