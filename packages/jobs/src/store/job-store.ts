@@ -198,7 +198,12 @@ export class JobStore {
   /** Commits queued creates, batch after batch, until none is left; one batch in flight at a time. */
   private async commitQueuedCreates(): Promise<void> {
     try {
-      while (this.createQueue.length > 0) await this.commitCreates(this.nextCreateBatch());
+      while (this.createQueue.length > 0) {
+        await this.commitCreates(this.nextCreateBatch());
+        // One turn of the event loop first, so that requests read meanwhile (an embedded database
+        // holds the loop while it works) reach create() and join the next batch.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     } finally {
       this.creating = false;
     }
