@@ -40,7 +40,7 @@ const disabled: Tracing = {
  * sampler); a batch processor to OTLP/HTTP (JSON) at OTLP_ENDPOINT and/or a JSON-lines file; resource
  * attributes service.name, deployment.environment.name and cloud.*; instrumentation of outbound
  * fetch/undici and http, AWS SDK v3 (with X-Amzn-Trace-Id on each call) and pg. No metrics or logs
- * go to the collector. Log lines carry trace_id/span_id through the logger.
+ * go to the collector. Log lines carry trace_id (and span_id when sampled) through the logger.
  *
  * Throws SamplingRulesError for an unreadable rules file, and an Error when tracing is already on.
  */

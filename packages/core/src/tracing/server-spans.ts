@@ -29,7 +29,8 @@ type TracedRequest = FastifyRequest & { [REQUEST_TRACE]: Context | null; [REQUES
  * Every request pays for the sampling decision, so that path is kept to the attributes the sampler
  * reads; a request that is not sampled gets a non-recording span that only carries the ids on.
  */
-export function traceRequests(app: FastifyInstance): void {
+export function traceRequests(app: FastifyInstance, options: { samplingReadsHost: boolean }): void {
+  const { samplingReadsHost } = options;
   const tracer = trace.getTracer('@stratus/core');
   app.decorateRequest(REQUEST_TRACE, null);
   app.decorateRequest(REQUEST_ERROR, null);
@@ -42,12 +43,10 @@ export function traceRequests(app: FastifyInstance): void {
     const method = request.method;
     const route = request.routeOptions.url;
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-    // What the X-Ray rules match on (method, path, host); the rest only once the span records.
-    const attributes: Attributes = {
-      'http.request.method': method,
-      'url.path': path,
-      'server.address': request.hostname,
-    };
+    // What the X-Ray rules match on (method, path, and the host if a rule looks at it); the rest
+    // only once the span records.
+    const attributes: Attributes = { 'http.request.method': method, 'url.path': path };
+    if (samplingReadsHost) attributes['server.address'] = request.hostname;
     const span = tracer.startSpan(
       route === undefined ? method : `${method} ${route}`,
       { kind: SpanKind.SERVER, attributes },
@@ -108,6 +107,7 @@ function spanOf(request: FastifyRequest): Span | undefined {
 // No url.query: query strings carry tokens often enough that they stay out of traces.
 function recordRequest(span: Span, request: FastifyRequest, route: string | undefined) {
   span.setAttributes({
+    'server.address': request.hostname,
     'url.scheme': request.protocol,
     'client.address': request.ip,
   });

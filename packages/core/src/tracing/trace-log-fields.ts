@@ -1,27 +1,24 @@
-import { type SpanContext, trace } from '@opentelemetry/api';
+import { INVALID_TRACEID, TraceFlags, trace } from '@opentelemetry/api';
 
-type TraceLogFields = Readonly<{ trace_id: string; span_id: string; trace_flags: string }>;
-
-// A span logs many lines: build its fields once. Callers must not change the object.
-const fieldsBySpan = new WeakMap<SpanContext, TraceLogFields>();
+type TraceLogFields = { trace_id: string; span_id?: string };
 
 /**
- * `trace_id`, `span_id` and `trace_flags` of the current span, for every log line, so logs and traces
- * join up (the fields @opentelemetry/instrumentation-pino writes). Undefined outside a span; with
- * tracing off the OpenTelemetry API has no span to give, so this costs one lookup.
+ * The trace fields of a log line, from the current span. A line inside a sampled trace gets
+ * `trace_id` and `span_id`, so it joins the span it was written in. A line of a request that is not
+ * sampled gets `trace_id` only: no span of it is exported to point at. (So a `span_id` says the trace
+ * was sampled, and no `trace_flags` field is needed: each field on every line is a measurable share
+ * of what tracing costs a request, see bench/tracing.) The trace id still joins the lines of one
+ * request across services. Undefined outside a span, and with tracing off (one lookup).
+ *
+ * A new small object each call: short-lived objects are what the young generation collects for
+ * free, where a cache keyed by span (a WeakMap entry per request) cost more in GC than it saved.
+ * Ids come from our own SDK or a propagator that validated them; only the invalid (all-zero)
+ * context of a suppressed or no-op span is left out.
  */
 export function traceLogFields(): TraceLogFields | undefined {
   const spanContext = trace.getActiveSpan()?.spanContext();
-  if (!spanContext) return undefined;
-  let fields = fieldsBySpan.get(spanContext);
-  if (fields === undefined) {
-    if (!trace.isSpanContextValid(spanContext)) return undefined;
-    fields = Object.freeze({
-      trace_id: spanContext.traceId,
-      span_id: spanContext.spanId,
-      trace_flags: `0${spanContext.traceFlags.toString(16)}`,
-    });
-    fieldsBySpan.set(spanContext, fields);
-  }
-  return fields;
+  if (!spanContext || spanContext.traceId === INVALID_TRACEID) return undefined;
+  return (spanContext.traceFlags & TraceFlags.SAMPLED) === 0
+    ? { trace_id: spanContext.traceId }
+    : { trace_id: spanContext.traceId, span_id: spanContext.spanId };
 }
