@@ -1,7 +1,13 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { baseServiceSettings, envInteger, httpSettings, port, secret } from '@stratus/core';
+import { pgliteTemplateFile } from '@stratus/jobs/database';
 import { z } from 'zod';
 import type { LocalService, ServicePlacement } from './local-services.js';
 import type { LocalStandIns } from './stand-ins.js';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** The launcher's own settings: where each service listens, where local data and state live. */
 export const localPlatformSettings = baseServiceSettings
@@ -41,6 +47,14 @@ export const LOCAL_GROUND_TRUTH_BUCKET = 'stratus-ground-truth';
 export const LOCAL_USERS_TABLE = 'users';
 /** Reports land in the watched bucket; like an S3 notification filter, the delivery loop skips them. */
 export const LOCAL_RESULTS_PREFIX = 'dq-results/';
+
+/**
+ * The PGlite template made at install (bin/prepare-local.mjs): new local databases start from it
+ * instead of running initdb. Under node_modules, so a fresh `npm ci` makes it again.
+ */
+export function localPgliteTemplateFile(): string {
+  return pgliteTemplateFile(join(repoRoot, 'node_modules', '.cache', 'stratus'));
+}
 
 /** Where each local service writes its spans; the dashboard reads them back. */
 export function tracesFileOf(settings: LocalPlatformSettings, service: string): string {
@@ -98,6 +112,10 @@ function localServiceEnvironments(
   standIns: LocalStandIns,
 ): Record<string, Record<string, string>> {
   const state = settings.LOCAL_STATE_DIR;
+  const template = localPgliteTemplateFile();
+  const pgliteTemplate: Record<string, string> = existsSync(template)
+    ? { PGLITE_TEMPLATE_FILE: template }
+    : {};
   const common = {
     ENVIRONMENT: 'local',
     LOG_LEVEL: settings.LOG_LEVEL,
@@ -133,6 +151,7 @@ function localServiceEnvironments(
       AWS_ENDPOINT_URL_SNS: standIns.sns.apiUrl,
       LOCAL_S3_ROOT: settings.LOCAL_DATA_DIR,
       JOBS_DATA_DIR: `${state}/file-processing/jobs`,
+      ...pgliteTemplate,
       DQ_RULESETS_FILE: standIns.rulesetsFile,
       DQ_RESULTS_PREFIX: LOCAL_RESULTS_PREFIX,
       JOBS_API_ENABLED: 'true',
@@ -143,6 +162,7 @@ function localServiceEnvironments(
       ...langfuse,
       EVAL_SPEC_PATH: standIns.evalSpecFile,
       EVAL_DATA_DIR: `${state}/eval-metrics`,
+      ...pgliteTemplate,
       // One replica: after a crash the next run takes the polling lease over at once.
       REPLICA_ID: 'local',
       GROUND_TRUTH_BUCKET: LOCAL_GROUND_TRUTH_BUCKET,

@@ -65,3 +65,4 @@ export {
   type JobStoreOptions,
 } from './store/job-store.js';
 export { migrate, migrations } from './store/migrations.js';
+export { ensurePgliteTemplate, pgliteTemplateFile } from './store/pglite-template.js';

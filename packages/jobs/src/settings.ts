@@ -13,6 +13,8 @@ export const jobStoreSettings = z.object({
       .optional(),
   ),
   JOBS_DATA_DIR: z.string().min(1).optional(),
+  /** A PGlite data folder dump (gzip) a new JOBS_DATA_DIR starts from instead of running initdb. */
+  PGLITE_TEMPLATE_FILE: z.string().min(1).optional(),
   JOBS_DB_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _')

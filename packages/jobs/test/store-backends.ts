@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { readFile } from 'node:fs/promises';
 import { type Database, openDatabase } from '../src/store/database.js';
 import { migrate } from '../src/store/migrations.js';
+import { ensurePgliteTemplate } from '../src/store/pglite-template.js';
 
 export interface OpenedStore {
   db: Database;
@@ -28,32 +24,12 @@ function uniqueSchema(): string {
   return `jobs_test_${process.pid}_${randomBytes(4).toString('hex')}`;
 }
 
-// The package does not export its package.json; read it next to the resolved entry point.
-const pgliteEntry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-const pgliteVersion = (
-  JSON.parse(readFileSync(join(dirname(pgliteEntry), '..', 'package.json'), 'utf8')) as { version: string }
-).version;
-const templateFile = join(tmpdir(), `stratus-jobs-pglite-${pgliteVersion}.tar.gz`);
-
 /**
  * A freshly initialised PGlite data folder, dumped once per machine and PGlite version: starting from it
  * skips initdb, which otherwise costs each test file seconds of CPU.
  */
 export async function pgliteTemplate(): Promise<Blob> {
-  try {
-    return new Blob([await readFile(templateFile)]);
-  } catch {
-    const fresh = new PGlite();
-    await fresh.waitReady;
-    const dump = await fresh.dumpDataDir('gzip');
-    await fresh.close();
-    const bytes = Buffer.from(await dump.arrayBuffer());
-    // Written aside and renamed, so a parallel test file never reads half a dump.
-    const partial = `${templateFile}.${process.pid}.partial`;
-    await writeFile(partial, bytes);
-    await rename(partial, templateFile);
-    return new Blob([bytes]);
-  }
+  return new Blob([await readFile(await ensurePgliteTemplate())]);
 }
 
 /** Generous: on a busy 2-core machine even a PGlite start from the template can take many seconds. */

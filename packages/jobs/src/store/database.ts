@@ -1,4 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -30,11 +32,23 @@ export interface OpenDatabaseOptions {
    * costs seconds of CPU. Tests start every in-memory database from one dump.
    */
   pgliteTemplate?: Blob | undefined;
+  /**
+   * PGlite only: a file holding such a dump (gzip), used when `dataDir` has no database yet. The local
+   * platform makes one at install, so its first start does not run initdb.
+   */
+  pgliteTemplateFile?: string | undefined;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.maxConnections ?? 10);
-  return openPglite(options.dataDir, options.pgliteTemplate);
+  return openPglite(options.dataDir, options.pgliteTemplate ?? (await templateFor(options)));
+}
+
+/** The template file's dump when the data folder is new; an existing database is never replaced. */
+async function templateFor(options: OpenDatabaseOptions): Promise<Blob | undefined> {
+  if (!options.pgliteTemplateFile) return undefined;
+  if (options.dataDir && existsSync(join(options.dataDir, 'PG_VERSION'))) return undefined;
+  return new Blob([await readFile(options.pgliteTemplateFile)]);
 }
 
 function openPostgres(connectionString: string, max: number): Database {

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+
+// The package does not export its package.json; read it next to the resolved entry point.
+const pgliteEntry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+const pgliteVersion = (
+  JSON.parse(readFileSync(join(dirname(pgliteEntry), '..', 'package.json'), 'utf8')) as { version: string }
+).version;
+
+/** Where the template for the installed PGlite version lives in `dir` (default the system temp folder). */
+export function pgliteTemplateFile(dir = tmpdir()): string {
+  return join(dir, `stratus-pglite-${pgliteVersion}.tar.gz`);
+}
+
+/**
+ * A freshly initialised PGlite data folder, dumped (gzip) to `file` unless it is there already; resolves
+ * to the file. Opening a new database from it (`pgliteTemplateFile` of openDatabase) skips initdb, which
+ * costs seconds of CPU. The dump is keyed by PGlite version, since another version may not read it.
+ */
+export async function ensurePgliteTemplate(file = pgliteTemplateFile()): Promise<string> {
+  const present = await stat(file).then(
+    () => true,
+    () => false,
+  );
+  if (present) return file;
+  const fresh = new PGlite();
+  await fresh.waitReady;
+  const dump = await fresh.dumpDataDir('gzip');
+  await fresh.close();
+  await mkdir(dirname(file), { recursive: true });
+  // Written aside and renamed, so a parallel reader never sees half a dump.
+  const partial = `${file}.${process.pid}.partial`;
+  await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
+  await rename(partial, file);
+  return file;
+}
