@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { EventParseError, parseS3Event } from '@stratus/aws';
-import { createLogger, isServiceError, type Logger, loadSettings, SettingsError } from '@stratus/core';
+import {
+  configureTracing,
+  createLogger,
+  isServiceError,
+  type Logger,
+  loadSettings,
+  SettingsError,
+} from '@stratus/core';
 import { DATA_QUALITY_JOB_TYPE } from './app/data-quality-job.js';
 import { createDataQualityRunner, createFileProcessingService } from './app/file-processing-service.js';
 import { InProcessDispatcher } from './app/in-process-dispatcher.js';
@@ -150,6 +157,7 @@ async function serve(settings: FileProcessingSettings, logger: Logger): Promise<
   const rulesets = await loadRulesetCatalog(settings.DQ_RULESETS_FILE).catch((error: Error) => {
     throw new UsageError(error.message);
   });
+  const tracing = await configureTracing(settings);
   const { openJobsRuntime } = await import('./app/jobs-runtime.js');
   // The Kubernetes client and the SQS client take a few hundred ms to load: only when configured.
   const [jobs, kubernetes, sqs] = await Promise.all([
@@ -163,6 +171,7 @@ async function serve(settings: FileProcessingSettings, logger: Logger): Promise<
     jobQueries: jobs.store,
     rulesets,
     logger,
+    tracing,
     afterDispatcherClosed: () => jobs.close(),
     ...(kubernetes
       ? {

@@ -14,6 +14,7 @@ import {
   type Logger,
   type Service,
   type StatsRegistry,
+  type Tracing,
 } from '@stratus/core';
 import { LocalFolderReportStore, type ReportStore, S3ReportStore } from '../adapters/report-store.js';
 import {
@@ -45,6 +46,8 @@ export interface FileProcessingDependencies {
   certificateAgent?: Agent;
   /** Runs at shutdown after the dispatcher has finished its jobs (e.g. closing the job store). */
   afterDispatcherClosed?: () => Promise<void>;
+  /** From `configureTracing`: each delivery gets a SERVER span continuing SNS's trace header. */
+  tracing?: Tracing;
   /** Default: the in-process pool of WORKER_CONCURRENCY workers. */
   dispatcher?: (runner: DataQualityRunner) => JobDispatcher;
 }
@@ -152,6 +155,7 @@ export async function createFileProcessingService(
   const service = await createService({
     settings,
     logger,
+    ...(deps.tracing ? { tracing: deps.tracing } : {}),
     routes: async (app) => {
       if (settings.JOBS_API_ENABLED) {
         if (!deps.jobQueries) throw new Error('JOBS_API_ENABLED: the job store cannot be queried here');

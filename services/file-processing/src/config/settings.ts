@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { awsCredentialSettings, objectReaderSettings, snsVerificationSettings } from '@stratus/aws';
-import { envBoolean, envInteger, fullSettings, httpSettings, port } from '@stratus/core';
+import { envBoolean, envInteger, fullSettings, httpSettings, port, xrayTracingSettings } from '@stratus/core';
 import { finalMetricsSettings, jobStoreSettings } from '@stratus/jobs';
 import { z } from 'zod';
 
@@ -13,6 +13,7 @@ const optionalName = z.string().min(1).optional();
 /** Every setting of the file-processing service, keyed by environment variable. */
 export const fileProcessingSettings = fullSettings
   .extend(httpSettings.shape)
+  .extend(xrayTracingSettings.shape)
   .extend(awsCredentialSettings.shape)
   .extend(objectReaderSettings.shape)
   .extend(snsVerificationSettings.shape)
