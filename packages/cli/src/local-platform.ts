@@ -56,6 +56,29 @@ export function localPgliteTemplateFile(): string {
   return pgliteTemplateFile(join(repoRoot, 'node_modules', '.cache', 'stratus'));
 }
 
+const samplingRule = (name: string, priority: number, method: string, path: string, rate: number) => ({
+  RuleName: name,
+  Priority: priority,
+  ReservoirSize: rate > 0 ? 1 : 0,
+  FixedRate: rate,
+  ServiceName: '*',
+  ServiceType: '*',
+  Host: '*',
+  HTTPMethod: method,
+  URLPath: path,
+  ResourceARN: '*',
+  Version: 1,
+});
+
+/**
+ * Locally every request is traced, except the dashboard's own reads of the job API, which it makes
+ * every second or two and which would bury the traces worth looking at.
+ */
+const LOCAL_SAMPLING_RULES = [
+  samplingRule('local-dashboard-reads', 1, 'GET', '/jobs*', 0),
+  samplingRule('Default', 10000, '*', '*', 1),
+];
+
 /** Where each local service writes its spans; the dashboard reads them back. */
 export function tracesFileOf(settings: LocalPlatformSettings, service: string): string {
   return `${settings.LOCAL_STATE_DIR}/traces/${service}.jsonl`;
@@ -122,7 +145,8 @@ function localServiceEnvironments(
     AWS_REGION: 'us-east-1',
     ENABLE_TRACING: 'true',
     TRACING_EXPORTER: 'file',
-    TRACING_SAMPLER: 'always-on',
+    TRACING_SAMPLER: 'xray-local',
+    XRAY_SAMPLING_RULES: JSON.stringify(LOCAL_SAMPLING_RULES),
     // Pretty output is for a person at a terminal; the launcher relays JSON lines.
     NO_COLOR: '1',
   };
