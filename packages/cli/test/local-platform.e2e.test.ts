@@ -152,8 +152,16 @@ describe('npm start: the local platform', () => {
       .poll(() => result.textContent(), { timeout: 15_000 })
       .toContain('arn:aws:iam::000000000000:role');
     expect(await result.textContent()).toContain('ada@example.com');
-    // The sign-in is traced: its waterfall appears under recent traces.
-    await page.locator('[data-testid="trace-row"]').first().waitFor({ timeout: 20_000 });
+    // The sign-in is traced: its waterfall shows the STS call and the emit, with the X-Ray annotations.
+    const trace = page.locator('[data-testid="trace-row"]', { hasText: '/auth/exchange' }).first();
+    await trace.waitFor({ timeout: 20_000 });
+    await trace.click();
+    const waterfall = page.locator('[data-testid="trace-waterfall"]');
+    await waterfall.waitFor();
+    await expect.poll(() => waterfall.textContent()).toContain('sts_assume_role');
+    expect(await waterfall.textContent()).toContain('emit_user_signed_in_event');
+    expect(await waterfall.textContent()).toMatch(/auth_result[\s\S]*success/);
+    expect(await page.locator('[data-testid="span-bar"]').count()).toBeGreaterThanOrEqual(3);
     await page.close();
   }, 60_000);
 
