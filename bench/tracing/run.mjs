@@ -2,10 +2,14 @@
 // request sampled (batch export over OTLP/HTTP to a loopback receiver), and on at 5 %; alternating
 // in one run after a warm-up. Targets: 100 % sampled >= 0.75 and 5 % >= 0.90 of untraced.
 // The machine is shared, so its load drifts: many short rounds, each measuring the three modes
-// back to back, and the ratios are medians of the per-round ratios.
+// back to back, and the ratios are medians of the per-round ratios. Each server's CPU time per
+// request is read from /proc too: on a busy machine req/s follows whichever process the scheduler
+// favoured, while CPU per request (whose inverse is the throughput a core would give) holds steady.
+// The load average is recorded with every round.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
@@ -60,6 +64,7 @@ try {
       const cpuBefore = server.cpuSeconds();
       const result = await load(server.url, SECONDS);
       const run = {
+        load_1m: Math.round(loadavg()[0] * 10) / 10,
         rps: result.requests.average,
         p99_ms: result.latency.p99,
         cpu_us_per_request: Math.round(((server.cpuSeconds() - cpuBefore) * 1e6) / result.requests.total),
@@ -82,6 +87,10 @@ const median = (values) => {
 const rps = (mode) => median(runs[mode].map((run) => run.rps));
 const ratioOf = (mode) => median(runs[mode].map((run, i) => run.rps / runs.off[i].rps));
 const cpu = (mode) => Math.round(median(runs[mode].map((run) => run.cpu_us_per_request)));
+/** Throughput per CPU-second of `mode` relative to off: off's CPU per request over the mode's, per round. */
+const cpuRatioOf = (mode) =>
+  median(runs[mode].map((run, i) => runs.off[i].cpu_us_per_request / run.cpu_us_per_request));
+const loads = MODES.flatMap((mode) => runs[mode].map((run) => run.load_1m));
 const round3 = (value) => Math.round(value * 1000) / 1000;
 const baseline = rps('off');
 const all = rps('sampled-100');
@@ -103,11 +112,18 @@ writeResult({
     ratio: round3(fiveRatio),
     target: '>= 0.90',
     met: fiveRatio >= 0.9,
+    cpu_ratio: round3(cpuRatioOf('sampled-5')),
   },
+  cpu_ratio: round3(cpuRatioOf('sampled-100')),
   cpu_us_per_request: { off: cpu('off'), sampled_100: cpu('sampled-100'), sampled_5: cpu('sampled-5') },
+  load_average_1m: {
+    min: Math.min(...loads),
+    median: Math.round(median(loads) * 10) / 10,
+    max: Math.max(...loads),
+  },
   spans_received: Number(spansReceived),
   statistic:
-    'subject and baseline: median req/s over rounds; ratio: median over rounds of the ratio within a round',
-  setup: `GET /orders/:id JSON with one annotation on the Stratus HTTP kit (request logs to a file), autocannon ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per mode, order rotated, after 2 s warm-up each; three servers in their own processes; tracing on = one @fastify/otel SERVER span per request, X-Ray rules (reservoir 0, fixed rate 1.0 or 0.05), batch export over OTLP/HTTP JSON to a loopback receiver in its own process`,
+    'subject and baseline: median req/s over rounds; ratio: median over rounds of the req/s ratio within a round; cpu_ratio: median over rounds of off CPU µs per request / mode CPU µs per request',
+  setup: `GET /orders/:id JSON with one annotation on the Stratus HTTP kit (request logs to a file), autocannon ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per mode, order rotated, after 2 s warm-up each; three servers in their own processes; tracing on = one SERVER span per request (fastify hooks), trace ids on the log lines, X-Ray rules (reservoir 0, fixed rate 1.0 or 0.05), batch export over OTLP/HTTP JSON to a loopback receiver in its own process`,
   rounds: runs,
 });
