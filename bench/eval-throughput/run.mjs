@@ -127,6 +127,8 @@ async function runService({ label, count, concurrency, workdir, peer }) {
   };
   while ((await get('/ready')).status !== 200) await new Promise((r) => setTimeout(r, 5));
   const readyMs = performance.now() - started;
+  // CPU the process spent getting there: what start-up costs, whatever the machine's load.
+  const readyCpuMs = cpuMsOf(child.pid);
   const readyRss = (await get('/stats')).body.memory.rss_bytes;
   let firstScoredAt;
   let first;
@@ -156,6 +158,7 @@ async function runService({ label, count, concurrency, workdir, peer }) {
   return {
     load: loadavg()[0],
     readyMs,
+    readyCpuMs,
     perMinute,
     cpuPerTrace,
     peerCpuPerTrace,
@@ -185,7 +188,7 @@ async function round(label, count, concurrency) {
         `${label}: ${peer.scores.size} scores (${duplicates} rewritten), expected ${count * SCORES_PER_TRACE}`,
       );
     process.stdout.write(
-      `${label}: ${Math.round(result.perMinute)} traces/min, ${result.cpuPerTrace.toFixed(2)} CPU ms/trace (peer ${result.peerCpuPerTrace.toFixed(2)}), ready in ${Math.round(result.readyMs)} ms (RSS ${result.readyRssMb.toFixed(1)} MB), peak RSS ${result.peakRssMb.toFixed(1)} MB, load ${result.load.toFixed(1)}\n`,
+      `${label}: ${Math.round(result.perMinute)} traces/min, ${result.cpuPerTrace.toFixed(2)} CPU ms/trace (peer ${result.peerCpuPerTrace.toFixed(2)}), ready in ${Math.round(result.readyMs)} ms (${result.readyCpuMs} ms CPU, RSS ${result.readyRssMb.toFixed(1)} MB), peak RSS ${result.peakRssMb.toFixed(1)} MB, load ${result.load.toFixed(1)}\n`,
     );
     return result;
   } finally {
@@ -233,6 +236,7 @@ writeResult({
     peer_subject_median: Math.round(median(subject.map((r) => r.peerCpuPerTrace)) * 100) / 100,
   },
   startup_to_ready_ms: {
+    cpu_median: Math.round(median([...subject, ...baseline].map((r) => r.readyCpuMs))),
     median: Math.round(median(readyAll)),
     max: Math.round(Math.max(...readyAll)),
     target: '< 500',
