@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '@stratus/core';
+import { freePort } from '@stratus/test-peers';
 import { describe, expect, it } from 'vitest';
 import { LaunchError, type LocalService, launchPlatform } from '../src/index.js';
 
@@ -9,14 +10,6 @@ const logger = createLogger(
   { SERVICE_NAME: 'local-platform', ENVIRONMENT: 'test', LOG_LEVEL: 'silent' },
   { destination: new Writable({ write: (_chunk, _encoding, done) => done() }) },
 );
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function fixtureService(name: string, args: string[] = []): Promise<LocalService> {
   return {

@@ -1,5 +1,6 @@
 export * from './aws-peer.js';
 export * from './eventbridge-peer.js';
+export * from './free-port.js';
 export * from './google-token-peer.js';
 export * from './langfuse-peer.js';
 export * from './opensearch-peer.js';

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from '@stratus/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createServiceClient } from '../../src/service-client/service-client.js';
@@ -8,15 +8,6 @@ import { startFlakyPeer } from './flaky-peer.js';
 /** What the peer's failures say; none of it may reach this service's caller. */
 const PEER_DETAIL = 'pool exhausted on db-7.internal:5432';
 
-/** A loopback port nothing listens on. */
-async function refusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('a failed service call surfacing through a route', () => {
   let peer: Awaited<ReturnType<typeof startFlakyPeer>>;
   let service: RunningService;
@@ -25,7 +16,7 @@ describe('a failed service call surfacing through a route', () => {
     peer = await startFlakyPeer();
     const options = { maxAttempts: 2, timeoutMs: 300, sleep: async () => {} };
     const pricing = createServiceClient({ baseUrl: `${peer.url}/prod`, ...options });
-    const nowhere = createServiceClient({ baseUrl: `http://127.0.0.1:${await refusedPort()}`, ...options });
+    const nowhere = createServiceClient({ baseUrl: `http://127.0.0.1:${await freePort()}`, ...options });
     service = await startTestService({
       routes: (app) => {
         app.get('/quotes/:sku', async (request) =>

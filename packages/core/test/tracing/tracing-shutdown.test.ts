@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startOtlpReceiver } from '@stratus/test-peers';
+import { freePort, startOtlpReceiver } from '@stratus/test-peers';
 import { describe, expect, it } from 'vitest';
 
 const fixture = fileURLToPath(new URL('./tracing-shutdown.fixture.ts', import.meta.url));
@@ -13,15 +12,6 @@ async function traceAndShutDown(otlpEndpoint: string) {
     env: { PATH: process.env.PATH, OTLP_ENDPOINT: otlpEndpoint },
   });
   return JSON.parse(stdout) as { outcome: string; timersWaitedOn: number[]; openHandles: string[] };
-}
-
-/** A loopback port nothing listens on: connections to it are refused. */
-async function refusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('tracing.shutdown()', () => {
@@ -39,7 +29,7 @@ describe('tracing.shutdown()', () => {
   }, 60_000);
 
   it('gives up on an unreachable collector after one last attempt instead of backing off', async () => {
-    const report = await traceAndShutDown(`http://127.0.0.1:${await refusedPort()}`);
+    const report = await traceAndShutDown(`http://127.0.0.1:${await freePort()}`);
     expect(report.outcome).toMatch(/^rejected: .*ECONNREFUSED/);
     expect(report.timersWaitedOn).toEqual([]);
     // (The refused socket may still be closing when the report is written; the process ended anyway.)
