@@ -1,5 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +88,52 @@ describe('configureTracing', () => {
       expect(`${lines[0]?.xrayTraceId.slice(2, 10)}${lines[0]?.xrayTraceId.slice(11)}`).toBe(
         lines[0]?.traceId,
       );
+    } finally {
+      await service.close();
+      await tracing.shutdown();
+    }
+  });
+
+  it('samples by the Host header when a rule has a Host pattern', async () => {
+    const tracesFile = join(dir, 'host-rules', 'traces.jsonl');
+    const tracing = await configureTracing({
+      ...base,
+      TRACING_EXPORTER: 'file',
+      TRACES_FILE: tracesFile,
+      XRAY_SAMPLING_RULES: JSON.stringify([
+        { RuleName: 'public-api', Priority: 1, ReservoirSize: 0, FixedRate: 1, Host: 'api.*' },
+        { RuleName: 'Default', Priority: 10000, ReservoirSize: 0, FixedRate: 0 },
+      ]),
+    });
+    const service = await startTestService({
+      env: { SERVICE_NAME: 'orders' },
+      tracing,
+      routes: (app) => {
+        app.get('/orders', async () => ({}));
+      },
+    });
+    // fetch does not let a caller set Host; http.request does.
+    const getWithHost = (host: string) =>
+      untraced(
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const request = httpRequest(`${service.url}/orders`, { headers: { host } }, (response) => {
+              response.resume();
+              response.on('end', () => resolve(response.statusCode ?? 0));
+            });
+            request.on('error', reject);
+            request.end();
+          }),
+      );
+    try {
+      expect(await getWithHost('api.example.com')).toBe(200);
+      expect(await getWithHost('admin.example.com:8080')).toBe(200);
+      await tracing.forceFlush();
+      const lines = (await readFile(tracesFile, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as SpanLine);
+      expect(lines.map((line) => line.attributes['server.address'])).toEqual(['api.example.com']);
     } finally {
       await service.close();
       await tracing.shutdown();
