@@ -1,4 +1,5 @@
-import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Attributes, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 /**
  * X-Ray's vocabulary (annotations, metadata, subsegments, user) on OpenTelemetry spans, in the
@@ -25,9 +26,14 @@ export class TracingUsageError extends TypeError {
   override readonly name = 'TracingUsageError';
 }
 
-// Spans do not let us read attributes back, so what was written is remembered per span.
-const annotationKeys = new WeakMap<Span, string[]>();
-const metadataByNamespace = new WeakMap<Span, Map<string, Record<string, unknown>>>();
+/**
+ * What the span holds so far. The API's Span cannot be read back, but the SDK's spans are
+ * ReadableSpans; reading them beats remembering per span in a WeakMap, an entry per sampled request
+ * that the garbage collector pays for.
+ */
+function attributesOf(span: Span): Attributes {
+  return (span as Partial<ReadableSpan>).attributes ?? {};
+}
 
 /**
  * Records a searchable X-Ray annotation on the current span (or `span`): the key becomes a span
@@ -52,12 +58,8 @@ export function annotate(key: string, value: AnnotationValue, span = trace.getAc
   }
   if (!span?.isRecording()) return;
   span.setAttribute(key, value);
-  const keys = annotationKeys.get(span) ?? [];
-  if (!keys.includes(key)) {
-    keys.push(key);
-    annotationKeys.set(span, keys);
-    span.setAttribute(XRAY_ANNOTATIONS_ATTRIBUTE, [...keys]);
-  }
+  const keys = attributesOf(span)[XRAY_ANNOTATIONS_ATTRIBUTE] as string[] | undefined;
+  if (!keys?.includes(key)) span.setAttribute(XRAY_ANNOTATIONS_ATTRIBUTE, keys ? [...keys, key] : [key]);
 }
 
 /**
@@ -78,11 +80,11 @@ export function putMetadata(
   if (namespace.startsWith('AWS.'))
     throw new TracingUsageError('metadata namespace AWS. is reserved for AWS');
   if (!span?.isRecording()) return;
-  const namespaces = metadataByNamespace.get(span) ?? new Map<string, Record<string, unknown>>();
-  metadataByNamespace.set(span, namespaces);
-  const entries = { ...namespaces.get(namespace), [key]: value };
-  namespaces.set(namespace, entries);
-  span.setAttribute(`${XRAY_METADATA_ATTRIBUTE_PREFIX}${namespace}`, JSON.stringify(entries));
+  const attribute = `${XRAY_METADATA_ATTRIBUTE_PREFIX}${namespace}`;
+  const written = attributesOf(span)[attribute];
+  const entries = typeof written === 'string' ? (JSON.parse(written) as Record<string, unknown>) : {};
+  entries[key] = value;
+  span.setAttribute(attribute, JSON.stringify(entries));
 }
 
 /** Sets the end user of the current span (or `span`), X-Ray's `user` field. */

@@ -40,6 +40,9 @@ describe('X-Ray vocabulary on a traced service', () => {
           annotate('express', true);
           putMetadata('request', { path: request.url });
           putMetadata('lines', [1, 2], 'pricing');
+          putMetadata('attempt', 1);
+          putMetadata('attempt', 2);
+          annotate('priority', 4);
           setUser('user-42');
           const total = await captureSubsegment('price_order', async () => {
             annotate('currency', 'EUR');
@@ -90,13 +93,14 @@ describe('X-Ray vocabulary on a traced service', () => {
     // Annotations made in the handler land on the request's SERVER span: the X-Ray segment.
     expect(server?.attributes).toMatchObject({
       order_id: 'o-7',
-      priority: 3,
+      priority: 4,
       express: true,
       'aws.xray.annotations': ['order_id', 'priority', 'express'],
       'enduser.id': 'user-42',
     });
     expect(JSON.parse(String(server?.attributes['aws.xray.metadata.default']))).toEqual({
       request: { path: '/orders/o-7' },
+      attempt: 2,
     });
     expect(JSON.parse(String(server?.attributes['aws.xray.metadata.pricing']))).toEqual({ lines: [1, 2] });
 
