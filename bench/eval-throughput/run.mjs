@@ -19,6 +19,10 @@ if (!existsSync(peersDist) || !existsSync(mainDist)) {
   process.exit(1);
 }
 const { LangfusePeer } = await import(peersDist);
+// Without Postgres, each round's new PGlite folder starts from the dump `npm start` also uses, not initdb.
+const pgliteTemplate = process.env.TEST_DATABASE_URL
+  ? undefined
+  : await (await import(join(repoRoot, 'packages/jobs/dist/database.js'))).ensurePgliteTemplate();
 
 const SUBJECT_TRACES = Number(process.env.BENCH_TRACES ?? 1200);
 const BASELINE_TRACES = Math.max(100, Math.round(SUBJECT_TRACES / 6));
@@ -102,6 +106,7 @@ async function runService({ label, count, concurrency, workdir, peer }) {
       SCORE_WRITE_CONCURRENCY: String(concurrency),
       EMF_ENABLED: 'false',
       EVAL_DATA_DIR: join(workdir, 'pglite'),
+      ...(pgliteTemplate ? { PGLITE_TEMPLATE_FILE: pgliteTemplate } : {}),
       ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
       REPLICA_ID: `bench-${label}`,
     },
@@ -226,7 +231,9 @@ writeResult({
   target: '>= 10,000 traces/min; < 500 ms to ready; < 100 MB RSS',
   subject_is: `eval-metrics (built dist/, own process), SCORE_WRITE_CONCURRENCY=16, ${SUBJECT_TRACES} traces x ${SCORES_PER_TRACE} scores, POST /api/public/scores each, against the loopback Langfuse peer`,
   baseline_is: `the same service with SCORE_WRITE_CONCURRENCY=1 (a sequential scoring loop), ${BASELINE_TRACES} traces, same run, alternating`,
-  database: process.env.TEST_DATABASE_URL ? 'postgres (TEST_DATABASE_URL)' : 'PGlite (embedded)',
+  database: process.env.TEST_DATABASE_URL
+    ? 'postgres (TEST_DATABASE_URL)'
+    : 'PGlite (embedded, new folder from the PGLITE_TEMPLATE_FILE dump)',
   service_cpu_ms_per_trace: {
     subject_median: Math.round(subjectCpu * 100) / 100,
     baseline_median: Math.round(median(baseline.map((r) => r.cpuPerTrace)) * 100) / 100,
