@@ -10,7 +10,7 @@ import { LangfusePeer } from '@stratus/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bucketObjects, GroundTruthCache } from '../src/adapters/ground-truth-cache.js';
-import { langfuseTraceSource } from '../src/adapters/langfuse.js';
+import { langfuseTraceSource, type TraceSource } from '../src/adapters/langfuse.js';
 import { PollStore } from '../src/adapters/poll-store.js';
 import { Poller, type PollResult } from '../src/app/poller.js';
 import { EvalTelemetry } from '../src/app/telemetry.js';
@@ -76,13 +76,8 @@ function seed(peer: LangfusePeer): void {
   );
 }
 
-function pollerOf(
-  peer: LangfusePeer,
-  store: PollStore,
-  api: 'traces' | 'observations',
-  overrides: Partial<{ replicaId: string; maxTracesPerPoll: number; stats: StatsRegistry }> = {},
-) {
-  const source = langfuseTraceSource({
+function sourceOf(peer: LangfusePeer, api: 'traces' | 'observations'): TraceSource {
+  return langfuseTraceSource({
     baseUrl: peer.url,
     publicKey: peer.publicKey,
     secretKey: peer.secretKey,
@@ -91,6 +86,20 @@ function pollerOf(
     maxRetries: 2,
     metadataKeys: ['document_id', 'filename'],
   });
+}
+
+function pollerOf(
+  peer: LangfusePeer,
+  store: PollStore,
+  api: 'traces' | 'observations',
+  overrides: Partial<{
+    replicaId: string;
+    maxTracesPerPoll: number;
+    stats: StatsRegistry;
+    source: TraceSource;
+  }> = {},
+) {
+  const source = overrides.source ?? sourceOf(peer, api);
   const stats = overrides.stats ?? new StatsRegistry('eval-metrics');
   return new Poller({
     spec,
@@ -227,6 +236,32 @@ describe('Poller across a restart, rate limits and replicas', () => {
       scored: GOOD_TRACES,
       'skipped:no_ground_truth': 191,
     });
+    await peer.close();
+  });
+
+  it('keeps SCORE_WRITE_CONCURRENCY score writes in flight across traces, never more', async () => {
+    const peer = await LangfusePeer.start();
+    seed(peer);
+    // The real client over the socket, counted on the way: how many writes are open at once.
+    const real = sourceOf(peer, 'traces');
+    let inFlight = 0;
+    let most = 0;
+    const counted: TraceSource = {
+      ...real,
+      async writeScore(score) {
+        most = Math.max(most, ++inFlight);
+        try {
+          await real.writeScore(score);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const store = await PollStore.open(database, streamOf('in-flight'));
+    await pollUntilCaughtUp(pollerOf(peer, store, 'traces', { source: counted }));
+    // 8 is pollerOf's SCORE_WRITE_CONCURRENCY; a trace has 11 scores, so 8 at once is not per trace.
+    expect(most).toBe(8);
+    expectEveryTraceScoredOnce(peer);
     await peer.close();
   });
 
