@@ -88,12 +88,25 @@ for (const backend of storeBackends) {
       expect(transactions()).toBe(2);
     });
 
-    it('keeps call order: interceptors, commit listeners and creation times follow the calls', async () => {
-      const { store, seen, committed } = storeWith({ maxCreateBatch: 7 });
+    it('keeps call order across batches in flight together: answers, commit listeners, creation times', async () => {
+      const { store, seen, committed, transactions } = storeWith({
+        maxCreateBatch: 7,
+        maxCreateBatchesInFlight: 3,
+      });
       const wanted = ids(30);
-      const created = await Promise.all(wanted.map((id) => store.create({ id, type: 'csv' })));
-      expect(seen.map((change) => change.after.id)).toEqual(wanted);
+      const answered: string[] = [];
+      const created = await Promise.all(
+        wanted.map((id) => store.create({ id, type: 'csv' }).then((job) => answered.push(job.id) && job)),
+      );
+      expect(transactions()).toBe(5);
+      expect(answered).toEqual(wanted);
       expect(committed).toEqual(wanted);
+      // Interceptors run inside each batch's transaction: in call order within it, every job once.
+      expect(seen.map((change) => change.after.id).sort()).toEqual([...wanted].sort());
+      for (let first = 0; first < 30; first += 7) {
+        const batch = wanted.slice(first, first + 7);
+        expect(seen.map((change) => change.after.id).filter((id) => batch.includes(id))).toEqual(batch);
+      }
       const times = created.map((job) => job.createdAt.getTime());
       expect(times).toEqual([...times].sort((a, b) => a - b));
     });

@@ -44,6 +44,11 @@ export interface JobStoreOptions {
   now?: () => Date;
   /** At most this many creates share one transaction (default 500). */
   maxCreateBatch?: number;
+  /**
+   * Create transactions in flight at once (default 4 on a Postgres server, where a batch waits for
+   * its WAL flush and another can go meanwhile; 1 on PGlite, which runs one transaction at a time).
+   */
+  maxCreateBatchesInFlight?: number;
 }
 
 /** A create waiting for its group commit. */
@@ -90,8 +95,14 @@ export class JobStore {
   private readonly committedListeners: ((change: JobChange) => void)[] = [];
   private readonly now: () => Date;
   private readonly maxCreateBatch: number;
+  private readonly maxCreateBatchesInFlight: number;
   private readonly createQueue: QueuedCreate[] = [];
-  private creating = false;
+  private createBatchScheduled = false;
+  private createBatchesInFlight = 0;
+  /** Ids of the creates in flight: a second create of one of them waits for the first to finish. */
+  private readonly createIdsInFlight = new Set<string>();
+  /** Settles once every batch taken so far has answered its callers: answers go out in call order. */
+  private createsAnswered: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Database,
@@ -102,6 +113,7 @@ export class JobStore {
     this.interceptors = [...(options.interceptors ?? [])];
     this.now = options.now ?? (() => new Date());
     this.maxCreateBatch = options.maxCreateBatch ?? 500;
+    this.maxCreateBatchesInFlight = options.maxCreateBatchesInFlight ?? (db.kind === 'postgres' ? 4 : 1);
   }
 
   addInterceptor(interceptor: CommitInterceptor): void {
@@ -145,10 +157,7 @@ export class JobStore {
     }
     return new Promise((resolve, reject) => {
       this.createQueue.push({ job, resolve, reject });
-      if (this.creating) return;
-      this.creating = true;
-      // Creates issued in this turn of the event loop join the first transaction.
-      setImmediate(() => void this.commitQueuedCreates());
+      this.scheduleCreateBatch();
     });
   }
 
@@ -178,7 +187,14 @@ export class JobStore {
    * transaction. A rejected transition or a failing interceptor leaves nothing written.
    */
   async commit(id: string, decide: (before: Job | null) => Job): Promise<Job> {
-    const change = await this.db.transaction(async (tx) => {
+    const change = await this.commitChange(id, decide);
+    this.notifyCommitted(change);
+    return change.after;
+  }
+
+  /** `commit` without telling the onCommitted listeners. */
+  private commitChange(id: string, decide: (before: Job | null) => Job): Promise<JobChange> {
+    return this.db.transaction(async (tx) => {
       const [row] = await tx.query<JobRow>(
         `SELECT ${JOB_COLUMNS} FROM ${this.table} WHERE id = $1 FOR UPDATE`,
         [id],
@@ -191,35 +207,49 @@ export class JobStore {
       await this.intercept(change, tx);
       return change;
     });
-    this.notifyCommitted(change);
-    return change.after;
   }
 
-  /** Commits queued creates, batch after batch, until none is left; one batch in flight at a time. */
-  private async commitQueuedCreates(): Promise<void> {
-    try {
-      while (this.createQueue.length > 0) {
-        await this.commitCreates(this.nextCreateBatch());
-        // One turn of the event loop first, so that requests read meanwhile (an embedded database
-        // holds the loop while it works) reach create() and join the next batch.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    } finally {
-      this.creating = false;
-    }
+  /**
+   * Takes the queued creates as one batch at the end of this turn of the event loop (so the creates
+   * issued in it, and the requests read meanwhile, go together), when a transaction slot is free.
+   * While every slot is busy, creates wait and the next free slot takes them all.
+   */
+  private scheduleCreateBatch(): void {
+    if (this.createBatchScheduled) return;
+    if (this.createQueue.length === 0 || this.createBatchesInFlight >= this.maxCreateBatchesInFlight) return;
+    this.createBatchScheduled = true;
+    setImmediate(() => {
+      this.createBatchScheduled = false;
+      if (this.createBatchesInFlight >= this.maxCreateBatchesInFlight) return;
+      const batch = this.nextCreateBatch();
+      if (batch.length === 0) return;
+      this.createBatchesInFlight++;
+      const outcomes = this.commitCreates(batch);
+      void outcomes.then(() => {
+        this.createBatchesInFlight--;
+        for (const { job } of batch) this.createIdsInFlight.delete(job.id);
+        this.scheduleCreateBatch();
+      });
+      // A later batch may commit first; its callers and listeners hear of it after the earlier ones.
+      const earlier = this.createsAnswered;
+      this.createsAnswered = earlier.then(async () => (await outcomes)());
+      this.scheduleCreateBatch();
+    });
   }
 
-  /** The oldest queued creates, in call order; a second create of one id waits for the next batch. */
+  /**
+   * The oldest queued creates, in call order. A second create of one id waits until the first has
+   * finished, so the first wins (or, if the first failed, the second may succeed).
+   */
   private nextCreateBatch(): QueuedCreate[] {
     const batch: QueuedCreate[] = [];
-    const ids = new Set<string>();
     for (let i = 0; i < this.createQueue.length && batch.length < this.maxCreateBatch; ) {
       const queued = this.createQueue[i] as QueuedCreate;
-      if (ids.has(queued.job.id)) {
+      if (this.createIdsInFlight.has(queued.job.id)) {
         i++;
         continue;
       }
-      ids.add(queued.job.id);
+      this.createIdsInFlight.add(queued.job.id);
       batch.push(queued);
       this.createQueue.splice(i, 1);
     }
@@ -230,11 +260,12 @@ export class JobStore {
    * One transaction: a multi-row INSERT that skips ids already taken, then the interceptors for each
    * created job in call order. If the transaction fails (one job's interceptor refused it, the
    * database went away), each job is committed again on its own, so each caller gets its own outcome.
+   * Never rejects: resolves to the function that answers the callers and tells the listeners.
    */
-  private async commitCreates(batch: QueuedCreate[]): Promise<void> {
-    let changes: JobChange[];
+  private async commitCreates(batch: QueuedCreate[]): Promise<() => void> {
+    const outcomes: ({ change: JobChange } | { error: unknown })[] = [];
     try {
-      changes = await this.db.transaction(async (tx) => {
+      const created = await this.db.transaction(async (tx) => {
         const inserted = new Set(
           (
             await tx.query<{ id: string }>(
@@ -245,35 +276,44 @@ export class JobStore {
             )
           ).map((row) => row.id),
         );
-        const created: JobChange[] = [];
+        const changes = new Map<string, JobChange>();
         for (const { job } of batch) {
           if (!inserted.has(job.id)) continue;
           const change: JobChange = { before: null, after: job };
           await this.intercept(change, tx);
-          created.push(change);
+          changes.set(job.id, change);
         }
-        return created;
+        return changes;
       });
-    } catch (error) {
-      if (batch.length === 1) {
-        (batch[0] as QueuedCreate).reject(error);
-        return;
+      for (const { job } of batch) {
+        const change = created.get(job.id);
+        outcomes.push(change ? { change } : { error: new JobExistsError(job.id) });
       }
-      for (const { job, resolve, reject } of batch)
-        await this.commit(job.id, (before) => {
-          if (before) throw new JobExistsError(job.id);
-          return job;
-        }).then(resolve, reject);
-      return;
+    } catch (error) {
+      outcomes.length = 0;
+      if (batch.length === 1) outcomes.push({ error });
+      else
+        for (const { job } of batch)
+          outcomes.push(
+            await this.commitChange(job.id, (before) => {
+              if (before) throw new JobExistsError(job.id);
+              return job;
+            }).then(
+              (change) => ({ change }),
+              (failure: unknown) => ({ error: failure }),
+            ),
+          );
     }
-    const created = new Set<string>();
-    for (const change of changes) {
-      this.notifyCommitted(change);
-      created.add(change.after.id);
-    }
-    for (const { job, resolve, reject } of batch)
-      if (created.has(job.id)) resolve(job);
-      else reject(new JobExistsError(job.id));
+    return () => {
+      for (const [index, outcome] of outcomes.entries()) {
+        const queued = batch[index] as QueuedCreate;
+        if ('error' in outcome) queued.reject(outcome.error);
+        else {
+          this.notifyCommitted(outcome.change);
+          queued.resolve(outcome.change.after);
+        }
+      }
+    };
   }
 
   private async intercept(change: JobChange, tx: SqlExecutor): Promise<void> {
