@@ -3,18 +3,23 @@
 // Bare fastify with no logger at all is measured in the same rounds, for reference.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import { mean, repoRoot, writeResult } from '../lib/result.mjs';
+import { repoRoot, writeResult } from '../lib/result.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 50;
+// Each server logs here; removed at the end (a run writes hundreds of MB).
+const logDir = mkdtempSync(join(tmpdir(), 'stratus-bench-http-kit-'));
+let servers = 0;
 
 async function startServer(mode) {
-  const child = spawn(process.execPath, [join(repoRoot, 'bench', 'http-kit', 'server.mjs'), mode], {
+  const logFile = join(logDir, `${mode}-${++servers}.log`);
+  const child = spawn(process.execPath, [join(repoRoot, 'bench', 'http-kit', 'server.mjs'), mode, logFile], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [url] = await once(createInterface({ input: child.stdout }), 'line');
@@ -48,7 +53,8 @@ async function measure(mode) {
     return {
       rps: result.requests.average,
       p99_ms: result.latency.p99,
-      cpu_us_per_request: Math.round(cpuUsPerRequest),
+      cpu_us_per_request: Math.round(cpuUsPerRequest * 10) / 10,
+      load_average_1m: loadavg()[0],
     };
   } finally {
     server.stop();
@@ -57,22 +63,33 @@ async function measure(mode) {
 
 const runs = { bare: [], kit: [], 'bare-unlogged': [] };
 const order = ['bare', 'kit', 'bare-unlogged'];
-for (let round = 0; round < ROUNDS; round++) {
-  for (const mode of round % 2 === 0 ? order : [...order].reverse()) {
-    const run = await measure(mode);
-    runs[mode].push(run);
-    process.stdout.write(
-      `round ${round + 1} ${mode}: ${Math.round(run.rps)} req/s, p99 ${run.p99_ms} ms, ${run.cpu_us_per_request} µs CPU/request\n`,
-    );
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const mode of round % 2 === 0 ? order : [...order].reverse()) {
+      const run = await measure(mode);
+      runs[mode].push(run);
+      process.stdout.write(
+        `round ${round + 1} ${mode}: ${Math.round(run.rps)} req/s, p99 ${run.p99_ms} ms, ${run.cpu_us_per_request} µs CPU/request, load ${run.load_average_1m.toFixed(1)}\n`,
+      );
+    }
   }
+} finally {
+  rmSync(logDir, { recursive: true, force: true });
 }
 
-const subject = mean(runs.kit.map((run) => run.rps));
-const baseline = mean(runs.bare.map((run) => run.rps));
-const cpuKit = mean(runs.kit.map((run) => run.cpu_us_per_request));
-const cpuBare = mean(runs.bare.map((run) => run.cpu_us_per_request));
-const unlogged = mean(runs['bare-unlogged'].map((run) => run.rps));
-const cpuUnlogged = mean(runs['bare-unlogged'].map((run) => run.cpu_us_per_request));
+// Medians: on a shared machine one round now and then lands on a burst of other work.
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const medianOf = (mode, field) => median(runs[mode].map((run) => run[field]));
+const subject = medianOf('kit', 'rps');
+const baseline = medianOf('bare', 'rps');
+const cpuKit = medianOf('kit', 'cpu_us_per_request');
+const cpuBare = medianOf('bare', 'cpu_us_per_request');
+const unlogged = medianOf('bare-unlogged', 'rps');
+const cpuUnlogged = medianOf('bare-unlogged', 'cpu_us_per_request');
 writeResult({
   name: 'http-kit',
   unit: 'req/s',
@@ -86,11 +103,12 @@ writeResult({
     ratio: Math.round((subject / unlogged) * 1000) / 1000,
   },
   cpu_us_per_request: {
-    kit: Math.round(cpuKit),
-    bare: Math.round(cpuBare),
-    bare_unlogged: Math.round(cpuUnlogged),
+    kit: cpuKit,
+    bare: cpuBare,
+    bare_unlogged: cpuUnlogged,
     ratio_bare_over_kit: Math.round((cpuBare / cpuKit) * 1000) / 1000,
   },
-  setup: `GET /orders/:id JSON, autocannon ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s after 1 s warm-up; server in its own process; baseline is bare fastify with its default request logging (incoming request, request completed) to a file, the kit logs request_started/request_completed to a file; bare-unlogged is fastify with no logger`,
+  load_average_1m: median([...runs.kit, ...runs.bare].map((run) => run.load_average_1m)),
+  setup: `GET /orders/:id JSON, autocannon ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s after 1 s warm-up, medians of the rounds; server in its own process; baseline is bare fastify with its default request logging (incoming request, request completed) to a file, the kit logs request_started/request_completed to a file; bare-unlogged is fastify with no logger`,
   rounds: runs,
 });

@@ -1,6 +1,7 @@
 // One server for the http-kit benchmark, in its own process: `bare` fastify with its own request
 // logging to a file (what a team writes by hand), `bare-unlogged` fastify with no logger at all, or the
 // Stratus `kit` with its request logging to a file. Prints its URL on stdout once listening.
+// Usage: server.mjs bare|bare-unlogged|kit [log file]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import {
 const order = { id: 'o-1', sku: 'A-100', quantity: 2, status: 'accepted', tags: ['priority', 'gift'] };
 const mode = process.argv[2];
 
-const logFile = () => join(mkdtempSync(join(tmpdir(), 'stratus-bench-')), 'service.log');
+const logFile = () => process.argv[3] ?? join(mkdtempSync(join(tmpdir(), 'stratus-bench-')), 'service.log');
 
 if (mode === 'bare' || mode === 'bare-unlogged') {
   const app =
@@ -47,6 +48,6 @@ if (mode === 'bare' || mode === 'bare-unlogged') {
   });
   process.stdout.write(`${await service.listen()}\n`);
 } else {
-  process.stderr.write('usage: server.mjs bare|bare-unlogged|kit\n');
+  process.stderr.write('usage: server.mjs bare|bare-unlogged|kit [log file]\n');
   process.exit(2);
 }

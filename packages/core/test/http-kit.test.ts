@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { errorBody, healthBody, readyBody, ServiceError, statsBody } from '../src/index.js';
 import { type RunningService, startTestService } from './support/service-under-test.js';
 
+/** A random prefix per process, then a counter. */
+const GENERATED_REQUEST_ID = /^[A-Za-z0-9_-]{12}-[0-9a-z]+$/;
 const bearer = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyLTQyIn0.c2lnbmF0dXJl';
 
 describe('HTTP kit', () => {
@@ -53,7 +55,7 @@ describe('HTTP kit', () => {
       const response = await postJson('/orders', JSON.stringify({ sku: 'A-1', quantity: 2 }));
       expect(response.status).toBe(201);
       const requestId = response.headers.get('x-request-id');
-      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(requestId).toMatch(GENERATED_REQUEST_ID);
       const started = running.logs.events('request_started').find((line) => line.request_id === requestId);
       const completed = running.logs
         .events('request_completed')
@@ -73,7 +75,16 @@ describe('HTTP kit', () => {
       expect(kept.headers.get('x-request-id')).toBe('caller-req.42');
       const replaced = await call('/health', { headers: { 'x-request-id': 'bad id with spaces {}' } });
       expect(replaced.headers.get('x-request-id')).not.toBe('bad id with spaces {}');
-      expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(replaced.headers.get('x-request-id')).toMatch(GENERATED_REQUEST_ID);
+      const another = await call('/health');
+      expect(another.headers.get('x-request-id')).toMatch(GENERATED_REQUEST_ID);
+      expect(another.headers.get('x-request-id')).not.toBe(replaced.headers.get('x-request-id'));
+    });
+
+    it('keeps a token-shaped x-request-id out of the log lines', async () => {
+      const response = await call('/health', { headers: { 'x-request-id': bearer } });
+      expect(response.headers.get('x-request-id')).toBe(bearer);
+      expect(running.logs.text).not.toContain(bearer);
     });
 
     it('puts the request id on lines written by the app logger inside the handler, after body parsing', async () => {

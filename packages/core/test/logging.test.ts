@@ -98,9 +98,11 @@ describe('redaction', () => {
   it('redacts tokens by their shape in free text', () => {
     const { logs, logger } = capture();
     logger.info(`exchanging ${jwt} for credentials with AKIAABCDEFGHIJKLMNOP`);
+    logger.info({ step: 2 }, 'retrying with %s', `Bearer ${jwt}`);
     expect(logs.text).not.toContain(jwt);
     expect(logs.text).not.toContain('AKIAABCDEFGHIJKLMNOP');
     expect(logs.lines[0]?.message).toBe('exchanging [redacted] for credentials with [redacted]');
+    expect(logs.lines[1]?.message).toBe('retrying with [redacted]');
   });
 
   it('leaves its input untouched', () => {

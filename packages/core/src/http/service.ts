@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import underPressure from '@fastify/under-pressure';
 import Fastify, {
   type FastifyBaseLogger,
@@ -11,7 +11,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { ServiceError } from '../errors.js';
-import { currentLogContext, type LogContext, withLogContext } from '../logging/log-context.js';
+import { currentLogContext, withLogContext } from '../logging/log-context.js';
 import { createLogger } from '../logging/logger.js';
 import type { BaseServiceSettings, HttpSettings } from '../settings/schemas.js';
 import type { Tracing } from '../tracing/configure-tracing.js';
@@ -60,8 +60,46 @@ export interface Service {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Generated request ids are a random prefix per process and a counter (`hV3q9Xw2LmPa-2s1`): unique
+ * across replicas without drawing random bytes per request, and under half the length of a UUID on
+ * every log line and response.
+ */
+const GENERATED_ID_PREFIX = `${randomBytes(9).toString('base64url')}-`;
+let requestsNumbered = 0;
+const nextRequestId = () => GENERATED_ID_PREFIX + (++requestsNumbered).toString(36);
+
 const PROBE_ROUTE = { logLevel: 'warn' as const };
-const requestLogContext = new WeakMap<FastifyRequest['raw'], LogContext>();
+
+/**
+ * The fields of `request_started`, completed into those of `request_completed` when the response is
+ * sent: one object per request, its fields computed once. `status` and `duration_ms` stay undefined
+ * (pino leaves them out) until then. request_id is a field, not the log context, because
+ * `request_completed` can be written after the request's context has ended. The lines have no
+ * message: it would only repeat the event name, on the two lines written most.
+ */
+class RequestLogLine {
+  event: 'request_started' | 'request_completed' = 'request_started';
+  readonly method: string;
+  readonly route: string | undefined;
+  readonly path: string;
+  status: number | undefined = undefined;
+  duration_ms: number | undefined = undefined;
+  readonly client_ip: string;
+  readonly request_id: string;
+
+  constructor(request: FastifyRequest) {
+    this.method = request.method;
+    this.route = request.routeOptions.url;
+    this.path = pathOf(request);
+    this.client_ip = request.ip;
+    this.request_id = request.id;
+  }
+}
+
+const REQUEST_LOG_LINE = Symbol('stratus.requestLogLine');
+type LoggedRequest = FastifyRequest & { [REQUEST_LOG_LINE]: RequestLogLine | null };
 
 /** Builds a fastify 5 service with the Stratus request logging, error model, health, readiness and stats. */
 export async function createService(options: CreateServiceOptions): Promise<Service> {
@@ -71,16 +109,23 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
   const readinessChecks = [...(options.readinessChecks ?? [])];
   const shutdownHooks: { name: string; close: () => unknown }[] = [];
   let shuttingDown = false;
+  // One listener for every response (not a closure per request): 'close' comes once per response,
+  // whether it was sent or the client went away.
+  const requestEnded = () => stats.requestEnded();
 
   const app = Fastify({
     loggerInstance: logger,
-    // The log context (AsyncLocalStorage) already puts request_id on every line.
-    childLoggerFactory: (parent, _bindings, childOptions) => parent.child({}, childOptions),
+    // The log context (AsyncLocalStorage) puts request_id on every line, so a request logs through
+    // the service's logger itself; only a route with its own log level (the probes) needs a child.
+    childLoggerFactory: (parent, _bindings, childOptions) =>
+      childOptions.level === undefined && childOptions.serializers === undefined
+        ? parent
+        : parent.child({}, childOptions),
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     genReqId: (raw) => {
       const given = raw.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : nextRequestId();
     },
     bodyLimit: settings.BODY_LIMIT_BYTES,
     trustProxy: settings.TRUST_PROXY,
@@ -88,6 +133,7 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
   }).withTypeProvider<ZodTypeProvider>() as unknown as ServiceApp;
 
   app.setValidatorCompiler(zodValidatorCompiler);
+  app.decorateRequest(REQUEST_LOG_LINE, null);
 
   // First, so the request span is current in every hook after it and log lines carry its trace id.
   if (options.tracing?.enabled) {
@@ -101,28 +147,16 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
   // (stream events), so preValidation enters it again.
   app.addHook('onRequest', (request, reply, done) => {
     stats.requestStarted();
-    reply.raw.once('close', () => stats.requestEnded());
+    reply.raw.on('close', requestEnded);
     reply.header('x-request-id', request.id);
-    const context = { request_id: request.id };
-    requestLogContext.set(request.raw, context);
-    withLogContext(context, () => {
-      request.log.info(
-        {
-          event: 'request_started',
-          method: request.method,
-          route: request.routeOptions.url,
-          path: pathOf(request),
-          client_ip: request.ip,
-        },
-        'request started',
-      );
-      done();
-    });
+    const line = new RequestLogLine(request);
+    (request as LoggedRequest)[REQUEST_LOG_LINE] = line;
+    request.log.info(line);
+    withLogContext({ request_id: request.id }, done);
   });
   app.addHook('preValidation', (request, _reply, done) => {
-    const context = requestLogContext.get(request.raw);
-    if (context && currentLogContext() !== context) withLogContext(context, done);
-    else done();
+    if (currentLogContext()?.request_id === request.id) done();
+    else withLogContext({ request_id: request.id }, done);
   });
   // A keep-alive connection would hold the closing server open after its last response.
   app.addHook('onSend', (_request, reply, payload, done) => {
@@ -130,26 +164,22 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
     done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {
-    stats.responseSent(reply.statusCode);
-    const fields = {
-      event: 'request_completed',
-      method: request.method,
-      route: request.routeOptions.url,
-      path: pathOf(request),
-      status: reply.statusCode,
-      duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-      client_ip: request.ip,
-      request_id: request.id,
-    };
-    if (reply.statusCode >= 500) request.log.error(fields, 'request completed');
-    else request.log.info(fields, 'request completed');
+    const status = reply.statusCode;
+    stats.responseSent(status);
+    // Null when an onRequest hook that runs before the kit's (tracing) failed and the request was answered.
+    const line = (request as LoggedRequest)[REQUEST_LOG_LINE] ?? new RequestLogLine(request);
+    line.event = 'request_completed';
+    line.status = status;
+    line.duration_ms = Math.round(reply.elapsedTime * 100) / 100;
+    if (status >= 500) request.log.error(line);
+    else request.log.info(line);
     done();
   });
 
   app.setErrorHandler((error, request, reply) => {
     const serviceError = toServiceError(error);
     if (serviceError.status >= 500)
-      request.log.error({ event: 'request_failed', err: error }, 'unexpected error');
+      request.log.error({ event: 'request_failed', err: error, request_id: request.id }, 'unexpected error');
     return sendError(request, reply, serviceError);
   });
   app.setNotFoundHandler((request, reply) =>

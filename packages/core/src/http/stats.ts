@@ -2,6 +2,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { StatsBody } from './models.js';
 
 const LOOP_DELAY_RESOLUTION_MS = 10;
+// Named once, not per response.
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 export interface Counter {
   readonly name: string;
@@ -71,7 +73,7 @@ export class StatsRegistry {
 
   responseSent(status: number): void {
     this.requestsTotal++;
-    const statusClass = `${Math.floor(status / 100)}xx`;
+    const statusClass = STATUS_CLASSES[Math.floor(status / 100)] ?? `${Math.floor(status / 100)}xx`;
     this.byStatusClass[statusClass] = (this.byStatusClass[statusClass] ?? 0) + 1;
   }
 
