@@ -96,7 +96,12 @@ for (const backend of storeBackends) {
       const wanted = ids(30);
       const answered: string[] = [];
       const created = await Promise.all(
-        wanted.map((id) => store.create({ id, type: 'csv' }).then((job) => answered.push(job.id) && job)),
+        wanted.map((id) =>
+          store.create({ id, type: 'csv' }).then((job) => {
+            answered.push(job.id);
+            return job;
+          }),
+        ),
       );
       expect(transactions()).toBe(5);
       expect(answered).toEqual(wanted);
