@@ -17,7 +17,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = 50;
 // RSA-2048 signing costs ~0.2-1 ms here: enough envelopes that a measured round never repeats a
 // MessageId (see repeated_message_ids), since a repeat takes the cheaper duplicate path.
-const ENVELOPES = Number(process.env.BENCH_ENVELOPES ?? 30_000);
+const ENVELOPES = Number(process.env.BENCH_ENVELOPES ?? 40_000);
 const WARM_UP_ENVELOPES = 3_000;
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:stratus-file-uploads';
 
