@@ -19,23 +19,6 @@ export const BUNDLE_BUDGET_BYTES = 1_000_000;
 const workspace = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repository = join(workspace, '..', '..');
 
-const coreSources = join(repository, 'packages', 'core', 'src');
-
-/**
- * @stratus/core's modules only define things, so what a function does not use (the HTTP kit and
- * fastify, the Node tracing SDK) can be dropped; its package.json does not say so, hence this.
- */
-const coreWithoutSideEffects = {
-  name: 'core-without-side-effects',
-  setup(builder) {
-    builder.onResolve({ filter: /^\./ }, (args) =>
-      args.importer.startsWith(coreSources)
-        ? { path: join(args.resolveDir, args.path.replace(/\.js$/, '.ts')), sideEffects: false }
-        : undefined,
-    );
-  },
-};
-
 /**
  * `import { z } from 'zod'` hands over zod's whole namespace as one value, so nothing of it can be
  * shaken out (its 70 locales alone are 300 KB); `import * as z` is the same object, read property by
@@ -79,7 +62,7 @@ export async function bundleLambdas(outDir = join(workspace, 'dist', 'lambda')) 
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
-    plugins: [coreWithoutSideEffects, zodNamespaceImports],
+    plugins: [zodNamespaceImports],
     metafile: true,
     logLevel: 'warning',
   });
