@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-// Part of `npm ci` (the root prepare script, after the build): makes the PGlite template the local
-// platform's databases start from, so the first `npm start` does not spend seconds in initdb.
+// Part of `npm ci` (the root prepare script, after the build): makes what the local platform's first
+// start would otherwise spend seconds on: the PGlite template its databases start from (instead of
+// initdb) and the local SNS's certificates.
 import { ensurePgliteTemplate } from '@stratus/jobs/database';
-import { localPgliteTemplateFile } from '../dist/local-platform.js';
+import { LOCAL_SNS_KEYS_FILE, localPgliteTemplateFile } from '../dist/local-platform.js';
+import { ensureLocalSnsKeys } from '../dist/stand-ins.js';
 
 const started = performance.now();
-const file = await ensurePgliteTemplate(localPgliteTemplateFile());
+const [template] = await Promise.all([
+  ensurePgliteTemplate(localPgliteTemplateFile()),
+  ensureLocalSnsKeys(LOCAL_SNS_KEYS_FILE),
+]);
 process.stderr.write(
-  `local platform: PGlite template ready (${file}, ${Math.round(performance.now() - started)} ms)\n`,
+  `local platform: PGlite template and SNS keys ready (${template}, ${Math.round(performance.now() - started)} ms)\n`,
 );

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Logger } from '@stratus/core';
 import { isBuilt, type LocalService, type ServicePlacement } from './local-services.js';
@@ -81,6 +82,14 @@ export async function launchPlatform(options: LaunchOptions): Promise<RunningPla
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // A background worker yields the CPU to the others' start-up (a no-op where not permitted).
+    if (service.niceness && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, service.niceness);
+      } catch {
+        // not permitted here: it runs at normal priority
+      }
+    }
     children.set(service.name, child);
     const serviceLog = options.logger.child({ component: service.name });
     const started = new EventEmitter();

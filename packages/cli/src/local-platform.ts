@@ -8,6 +8,8 @@ import type { LocalService, ServicePlacement } from './local-services.js';
 import type { LocalStandIns } from './stand-ins.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** Made by `npm ci` and made again by the next one: what every local start can reuse. */
+const LOCAL_CACHE_DIR = join(repoRoot, 'node_modules', '.cache', 'stratus');
 
 /** The launcher's own settings: where each service listens, where local data and state live. */
 export const localPlatformSettings = baseServiceSettings
@@ -53,8 +55,11 @@ export const LOCAL_RESULTS_PREFIX = 'dq-results/';
  * instead of running initdb. Under node_modules, so a fresh `npm ci` makes it again.
  */
 export function localPgliteTemplateFile(): string {
-  return pgliteTemplateFile(join(repoRoot, 'node_modules', '.cache', 'stratus'));
+  return pgliteTemplateFile(LOCAL_CACHE_DIR);
 }
+
+/** The local SNS's certificates, made at install too; shared by every LOCAL_STATE_DIR. */
+export const LOCAL_SNS_KEYS_FILE = join(LOCAL_CACHE_DIR, 'local-sns-keys.json');
 
 const samplingRule = (name: string, priority: number, method: string, path: string, rate: number) => ({
   RuleName: name,
@@ -100,6 +105,8 @@ export function localServicePlacements(settings: LocalPlatformSettings): Service
       args: [],
       portSetting: 'EVAL_METRICS_PORT',
       port: settings.EVAL_METRICS_PORT,
+      // Its poller scores in the background from its first moment; the others' start-up comes first.
+      niceness: 10,
     },
     {
       name: 'identity',

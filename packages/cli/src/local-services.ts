@@ -11,6 +11,8 @@ export interface ServicePlacement {
   /** The launcher setting that moves this service's port. */
   portSetting: string;
   port: number;
+  /** Scheduling priority, 0 (normal) to 19 (lowest): for a background worker. */
+  niceness?: number;
 }
 
 /** A service with its settings for local mode. */

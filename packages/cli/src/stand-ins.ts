@@ -1,6 +1,6 @@
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { generateSnsPeerKeys, SnsDeliveryPeer, type SnsPeerKeys, StsPeer } from '@stratus/test-peers';
 import { LOCAL_AUTH_ROLE_ARN, LOCAL_FILES_TOPIC_ARN, LOCAL_FIREBASE_PROJECT_ID } from './local-platform.js';
 import { LocalDynamoDb } from './stand-ins/local-dynamodb.js';
@@ -32,6 +32,8 @@ export interface LocalStandIns {
 }
 
 export interface StandInOptions {
+  /** Where the local SNS's certificates are kept (see ensureLocalSnsKeys). */
+  snsKeysFile: string;
   /** The launcher's NODE_EXTRA_CA_CERTS, kept in the bundle the services get. */
   inheritedExtraCaCertificates?: string;
   /** The launcher's state folder: keys are kept there between runs. */
@@ -59,14 +61,12 @@ export async function startLocalStandIns(options: StandInOptions): Promise<Local
     },
   });
   const sns = new SnsDeliveryPeer(LOCAL_FILES_TOPIC_ARN);
-  const keysFile = join(keysDir, 'sns.json');
-  const [keptKeys, traces] = await Promise.all([
-    readKeys(keysFile),
+  const [keys, traces] = await Promise.all([
+    ensureLocalSnsKeys(options.snsKeysFile),
     readFile(join(options.samplesDir, SAMPLE_TRACES_FILE), 'utf8').then(
       (text) => JSON.parse(text) as SampleTrace[],
     ),
   ]);
-  const keys = keptKeys ?? (await generateSnsPeerKeys(sns.certificates.certificatePath, KEY_LIFETIME_DAYS));
   const [, , dynamoDb, , langfuse] = await Promise.all([
     sns.start(keys),
     sts.start(),
@@ -74,7 +74,6 @@ export async function startLocalStandIns(options: StandInOptions): Promise<Local
     firebase.start(),
     LocalLangfuse.start(traces, join(options.stateDir, 'local-langfuse.json')),
   ]);
-  if (!keptKeys) await writeFile(keysFile, JSON.stringify(keys), { mode: 0o600 });
   const extraCaCertificatesFile = resolve(keysDir, 'extra-ca-certificates.pem');
   const inherited = options.inheritedExtraCaCertificates
     ? await readFile(options.inheritedExtraCaCertificates, 'utf8').catch(() => '')
@@ -102,13 +101,23 @@ export async function startLocalStandIns(options: StandInOptions): Promise<Local
   };
 }
 
-/** Keys from an earlier run while they have a day left; undefined makes new ones. */
-async function readKeys(path: string): Promise<SnsPeerKeys | undefined> {
+/**
+ * The local SNS's certificates, kept in `file` while they have a day left, else made anew (about a
+ * second of CPU) and kept there. `npm ci` makes them (bin/prepare-local.mjs), so a first start does not.
+ */
+export async function ensureLocalSnsKeys(file: string): Promise<SnsPeerKeys> {
   try {
-    const kept = JSON.parse(await readFile(path, 'utf8')) as SnsPeerKeys;
+    const kept = JSON.parse(await readFile(file, 'utf8')) as SnsPeerKeys;
     const validTo = Date.parse(new X509Certificate(kept.tls.cert).validTo);
-    return validTo - Date.now() > 24 * 60 * 60_000 ? kept : undefined;
+    if (validTo - Date.now() > 24 * 60 * 60_000) return kept;
   } catch {
-    return undefined;
+    // none kept yet, or unreadable: made below
   }
+  const keys = await generateSnsPeerKeys(
+    `/SimpleNotificationService-${randomBytes(16).toString('hex')}.pem`,
+    KEY_LIFETIME_DAYS,
+  );
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(keys), { mode: 0o600 });
+  return keys;
 }

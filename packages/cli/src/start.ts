@@ -9,6 +9,7 @@ import { assertLaunchable, LaunchError, launchPlatform, type RunningPlatform } f
 import {
   LOCAL_GROUND_TRUTH_BUCKET,
   LOCAL_RESULTS_PREFIX,
+  LOCAL_SNS_KEYS_FILE,
   LOCAL_USERS_TABLE,
   localPlatformSettings,
   localServicePlacements,
@@ -57,6 +58,7 @@ try {
     }),
     startLocalStandIns({
       stateDir: settings.LOCAL_STATE_DIR,
+      snsKeysFile: LOCAL_SNS_KEYS_FILE,
       samplesDir: join(packageRoot, 'samples'),
       // The one variable read directly: it is Node's, passed on to the services, not a Stratus setting.
       ...(process.env.NODE_EXTRA_CA_CERTS
