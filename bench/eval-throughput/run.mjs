@@ -106,7 +106,7 @@ async function runService({ label, count, concurrency, workdir, peer }) {
       SCORE_WRITE_CONCURRENCY: String(concurrency),
       EMF_ENABLED: 'false',
       EVAL_DATA_DIR: join(workdir, 'pglite'),
-      ...(pgliteTemplate ? { PGLITE_TEMPLATE_FILE: pgliteTemplate } : {}),
+      ...(pgliteTemplate ? { PGLITE_TEMPLATE: pgliteTemplate } : {}),
       ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
       REPLICA_ID: `bench-${label}`,
     },
@@ -233,7 +233,7 @@ writeResult({
   baseline_is: `the same service with SCORE_WRITE_CONCURRENCY=1 (a sequential scoring loop), ${BASELINE_TRACES} traces, same run, alternating`,
   database: process.env.TEST_DATABASE_URL
     ? 'postgres (TEST_DATABASE_URL)'
-    : 'PGlite (embedded, new folder from the PGLITE_TEMPLATE_FILE dump)',
+    : 'PGlite (embedded, new folder from the PGLITE_TEMPLATE dump)',
   service_cpu_ms_per_trace: {
     subject_median: Math.round(subjectCpu * 100) / 100,
     baseline_median: Math.round(median(baseline.map((r) => r.cpuPerTrace)) * 100) / 100,

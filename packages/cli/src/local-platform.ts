@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { baseServiceSettings, envInteger, httpSettings, port, secret } from '@stratus/core';
-import { pgliteTemplateFile } from '@stratus/jobs/database';
+import { ensurePgliteTemplateFolder } from '@stratus/jobs/database';
 import { z } from 'zod';
 import type { LocalService, ServicePlacement } from './local-services.js';
 import type { LocalStandIns } from './stand-ins.js';
@@ -51,11 +50,11 @@ export const LOCAL_USERS_TABLE = 'users';
 export const LOCAL_RESULTS_PREFIX = 'dq-results/';
 
 /**
- * The PGlite template made at install (bin/prepare-local.mjs): new local databases start from it
+ * The PGlite data folder made at install (bin/prepare-local.mjs): new local databases are copies of it
  * instead of running initdb. Under node_modules, so a fresh `npm ci` makes it again.
  */
-export function localPgliteTemplateFile(): string {
-  return pgliteTemplateFile(LOCAL_CACHE_DIR);
+export function localPgliteTemplate(): Promise<string> {
+  return ensurePgliteTemplateFolder(LOCAL_CACHE_DIR);
 }
 
 /** The local SNS's certificates, made at install too; shared by every LOCAL_STATE_DIR. */
@@ -124,8 +123,13 @@ export function localServicePlacements(settings: LocalPlatformSettings): Service
  * local stand-ins. A variable set in the launcher's own environment wins over these defaults, which is
  * how one service is pointed at real AWS or LocalStack (AWS_ENDPOINT_URL...).
  */
-export function localServices(settings: LocalPlatformSettings, standIns: LocalStandIns): LocalService[] {
-  const env = localServiceEnvironments(settings, standIns);
+export function localServices(
+  settings: LocalPlatformSettings,
+  standIns: LocalStandIns,
+  /** A PGlite data folder new local databases copy (see localPgliteTemplate). */
+  pgliteTemplate: string,
+): LocalService[] {
+  const env = localServiceEnvironments(settings, standIns, pgliteTemplate);
   return localServicePlacements(settings).map((placement) => ({
     ...placement,
     env: env[placement.name] ?? {},
@@ -140,12 +144,9 @@ export function localServices(settings: LocalPlatformSettings, standIns: LocalSt
 function localServiceEnvironments(
   settings: LocalPlatformSettings,
   standIns: LocalStandIns,
+  pgliteTemplate: string,
 ): Record<string, Record<string, string>> {
   const state = settings.LOCAL_STATE_DIR;
-  const template = localPgliteTemplateFile();
-  const pgliteTemplate: Record<string, string> = existsSync(template)
-    ? { PGLITE_TEMPLATE_FILE: template }
-    : {};
   const common = {
     ENVIRONMENT: 'local',
     LOG_LEVEL: settings.LOG_LEVEL,
@@ -182,7 +183,7 @@ function localServiceEnvironments(
       AWS_ENDPOINT_URL_SNS: standIns.sns.apiUrl,
       LOCAL_S3_ROOT: settings.LOCAL_DATA_DIR,
       JOBS_DATA_DIR: `${state}/file-processing/jobs`,
-      ...pgliteTemplate,
+      PGLITE_TEMPLATE: pgliteTemplate,
       DQ_RULESETS_FILE: standIns.rulesetsFile,
       DQ_RESULTS_PREFIX: LOCAL_RESULTS_PREFIX,
       JOBS_API_ENABLED: 'true',
@@ -193,7 +194,7 @@ function localServiceEnvironments(
       ...langfuse,
       EVAL_SPEC_PATH: standIns.evalSpecFile,
       EVAL_DATA_DIR: `${state}/eval-metrics`,
-      ...pgliteTemplate,
+      PGLITE_TEMPLATE: pgliteTemplate,
       // One replica: after a crash the next run takes the polling lease over at once.
       REPLICA_ID: 'local',
       GROUND_TRUTH_BUCKET: LOCAL_GROUND_TRUTH_BUCKET,

@@ -11,6 +11,7 @@ import {
   LOCAL_RESULTS_PREFIX,
   LOCAL_SNS_KEYS_FILE,
   LOCAL_USERS_TABLE,
+  localPgliteTemplate,
   localPlatformSettings,
   localServicePlacements,
   localServices,
@@ -49,7 +50,7 @@ try {
   await assertLaunchable({ repoRoot, host: settings.HOST, services: localServicePlacements(settings) }, [
     dashboardPort,
   ]);
-  const [firstRun, started] = await Promise.all([
+  const [firstRun, started, pgliteTemplate] = await Promise.all([
     placeSamples({
       samplesDir: join(packageRoot, 'samples'),
       dataDir: settings.LOCAL_DATA_DIR,
@@ -65,10 +66,12 @@ try {
         ? { inheritedExtraCaCertificates: process.env.NODE_EXTRA_CA_CERTS }
         : {}),
     }),
+    // Made at install; made here (one initdb, instead of one per service) if it has gone missing.
+    localPgliteTemplate(),
   ]);
   standIns = started;
   await standIns.dynamoDb.createTable(LOCAL_USERS_TABLE, 'userId');
-  const services = localServices(settings, standIns);
+  const services = localServices(settings, standIns, pgliteTemplate);
   const url = (port: number) => `http://${settings.HOST}:${port}`;
   const identityUrl = url(settings.IDENTITY_PORT);
   const fileProcessingUrl = url(settings.FILE_PROCESSING_PORT);

@@ -65,4 +65,8 @@ export {
   type JobStoreOptions,
 } from './store/job-store.js';
 export { migrate, migrations } from './store/migrations.js';
-export { ensurePgliteTemplate, pgliteTemplateFile } from './store/pglite-template.js';
+export {
+  ensurePgliteTemplate,
+  ensurePgliteTemplateFolder,
+  pgliteTemplateFile,
+} from './store/pglite-template.js';

@@ -34,7 +34,7 @@ export async function openJobStore(options: {
   const db = await openDatabase({
     databaseUrl: settings.DATABASE_URL,
     dataDir: settings.JOBS_DATA_DIR,
-    pgliteTemplateFile: settings.PGLITE_TEMPLATE_FILE,
+    pgliteTemplatePath: settings.PGLITE_TEMPLATE,
     maxConnections: settings.JOBS_DB_MAX_CONNECTIONS,
   });
   const schema = settings.JOBS_DB_SCHEMA;

@@ -14,7 +14,7 @@ export const jobStoreSettings = z.object({
   ),
   JOBS_DATA_DIR: z.string().min(1).optional(),
   /** A PGlite data folder dump (gzip) a new JOBS_DATA_DIR starts from instead of running initdb. */
-  PGLITE_TEMPLATE_FILE: z.string().min(1).optional(),
+  PGLITE_TEMPLATE: z.string().min(1).optional(),
   JOBS_DB_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _')

@@ -93,7 +93,7 @@ const storage = new Promise<void>((resolve) => {
     const database = await openDatabase({
       databaseUrl: settings.DATABASE_URL,
       dataDir: settings.EVAL_DATA_DIR,
-      pgliteTemplateFile: settings.PGLITE_TEMPLATE_FILE,
+      pgliteTemplatePath: settings.PGLITE_TEMPLATE,
       maxConnections: 4,
     });
     return {

@@ -157,11 +157,11 @@ async function serve(settings: FileProcessingSettings, logger: Logger): Promise<
   const rulesets = await loadRulesetCatalog(settings.DQ_RULESETS_FILE).catch((error: Error) => {
     throw new UsageError(error.message);
   });
-  const tracing = await configureTracing(settings);
-  const { openJobsRuntime } = await import('./app/jobs-runtime.js');
+  // Side by side: the database's WebAssembly compiles on V8's background threads while the rest loads.
   // The Kubernetes client and the SQS client take a few hundred ms to load: only when configured.
-  const [jobs, kubernetes, sqs] = await Promise.all([
-    openJobsRuntime(settings, logger),
+  const [jobs, tracing, kubernetes, sqs] = await Promise.all([
+    import('./app/jobs-runtime.js').then(({ openJobsRuntime }) => openJobsRuntime(settings, logger)),
+    configureTracing(settings),
     settings.DISPATCH_MODE === 'kubernetes' ? import('./adapters/kubernetes-dispatcher.js') : undefined,
     settings.INGEST_MODE === 'sqs' ? import('./adapters/sqs-poller.js') : undefined,
   ]);

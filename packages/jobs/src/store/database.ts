@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -33,22 +33,32 @@ export interface OpenDatabaseOptions {
    */
   pgliteTemplate?: Blob | undefined;
   /**
-   * PGlite only: a file holding such a dump (gzip), used when `dataDir` has no database yet. The local
-   * platform makes one at install, so its first start does not run initdb.
+   * PGlite only: what a `dataDir` with no database yet starts from: a file holding such a dump (gzip),
+   * or a data folder made by PGlite, which is copied (the fastest: no unpacking, no initdb). The local
+   * platform makes one at install.
    */
-  pgliteTemplateFile?: string | undefined;
+  pgliteTemplatePath?: string | undefined;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.maxConnections ?? 10);
-  return openPglite(options.dataDir, options.pgliteTemplate ?? (await templateFor(options)));
+  return openPglite(options.dataDir, options.pgliteTemplate ?? (await applyTemplate(options)));
 }
 
-/** The template file's dump when the data folder is new; an existing database is never replaced. */
-async function templateFor(options: OpenDatabaseOptions): Promise<Blob | undefined> {
-  if (!options.pgliteTemplateFile) return undefined;
+/**
+ * Starts a new data folder from the template: a folder is copied in place, a dump is returned for
+ * PGlite to load. An existing database is never replaced.
+ */
+async function applyTemplate(options: OpenDatabaseOptions): Promise<Blob | undefined> {
+  const template = options.pgliteTemplatePath;
+  if (!template) return undefined;
   if (options.dataDir && existsSync(join(options.dataDir, 'PG_VERSION'))) return undefined;
-  return new Blob([await readFile(options.pgliteTemplateFile)]);
+  if ((await stat(template)).isDirectory()) {
+    // A folder can only seed a folder; an in-memory database runs initdb.
+    if (options.dataDir) await cp(template, options.dataDir, { recursive: true });
+    return undefined;
+  }
+  return new Blob([await readFile(template)]);
 }
 
 function openPostgres(connectionString: string, max: number): Database {

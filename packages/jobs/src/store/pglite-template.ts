@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,4 +37,24 @@ export async function ensurePgliteTemplate(file = pgliteTemplateFile()): Promise
   await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
   await rename(partial, file);
   return file;
+}
+
+/**
+ * A freshly initialised PGlite data folder in `dir` (made unless there already), for
+ * `pgliteTemplatePath`: a new database copies it, which is faster than loading a dump. Keyed by PGlite
+ * version like the dump.
+ */
+export async function ensurePgliteTemplateFolder(dir: string): Promise<string> {
+  const folder = join(dir, `stratus-pglite-${pgliteVersion}`);
+  if (existsSync(join(folder, 'PG_VERSION'))) return folder;
+  const partial = `${folder}.${process.pid}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(dirname(partial), { recursive: true });
+  const fresh = new PGlite(partial);
+  await fresh.waitReady;
+  await fresh.close();
+  // Renamed into place only once complete, so a copy never starts from half a folder.
+  await rm(folder, { recursive: true, force: true });
+  await rename(partial, folder);
+  return folder;
 }

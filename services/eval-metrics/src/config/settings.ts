@@ -49,7 +49,7 @@ export const evalMetricsSettings = fullSettings.extend({
   DATABASE_URL: secret(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')).optional(),
   EVAL_DATA_DIR: z.string().min(1).default('.stratus/eval-metrics'),
   /** A PGlite data folder dump (gzip) a new EVAL_DATA_DIR starts from instead of running initdb. */
-  PGLITE_TEMPLATE_FILE: z.string().min(1).optional(),
+  PGLITE_TEMPLATE: z.string().min(1).optional(),
 
   /** Ground truth: an S3 bucket, or a local folder standing for it (LOCAL_S3_ROOT wins when set). */
   GROUND_TRUTH_BUCKET: z.string().min(3).optional(),
