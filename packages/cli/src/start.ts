@@ -70,12 +70,21 @@ try {
     localPgliteTemplate(),
   ]);
   standIns = started;
-  await standIns.dynamoDb.createTable(LOCAL_USERS_TABLE, 'userId');
   const services = localServices(settings, standIns, pgliteTemplate);
   const url = (port: number) => `http://${settings.HOST}:${port}`;
   const identityUrl = url(settings.IDENTITY_PORT);
   const fileProcessingUrl = url(settings.FILE_PROCESSING_PORT);
   const localStandIns = standIns;
+  // The services are the slow part of start-up: they are started first, the rest while they load.
+  const launching = launchPlatform({
+    repoRoot,
+    host: settings.HOST,
+    services,
+    logger,
+    readyTimeoutMs: settings.LOCAL_READY_TIMEOUT_MS,
+  });
+  // Its failure is handled where it is awaited below; this keeps it from counting as unhandled meanwhile.
+  launching.catch(() => {});
   const dashboard = await createDashboard(
     { ...settings, SERVICE_NAME: 'dashboard', PORT: settings.DASHBOARD_PORT },
     {
@@ -96,14 +105,10 @@ try {
     logger.child({ component: 'dashboard' }),
   );
   const [launched, dashboardUrl] = await Promise.all([
-    launchPlatform({
-      repoRoot,
-      host: settings.HOST,
-      services,
-      logger,
-      readyTimeoutMs: settings.LOCAL_READY_TIMEOUT_MS,
-    }),
+    launching,
     dashboard.listen(),
+    // Identity writes profiles only on a sign-in, well after this.
+    standIns.dynamoDb.createTable(LOCAL_USERS_TABLE, 'userId'),
   ]);
   platform = launched;
   const readyAfterMs = Math.round(performance.now());
