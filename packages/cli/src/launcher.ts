@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Logger } from '@stratus/core';
+import { prettyFactory } from 'pino-pretty';
 import { isBuilt, type LocalService, type ServicePlacement } from './local-services.js';
 import { isPortFree } from './port-check.js';
 
@@ -11,6 +12,8 @@ export interface LaunchOptions {
   host: string;
   services: LocalService[];
   logger: Logger;
+  /** Services' JSON lines made readable (pino-pretty), for a person at a terminal. */
+  prettyLines?: boolean;
   /** How long each service may take to answer /ready. */
   readyTimeoutMs: number;
 }
@@ -62,6 +65,15 @@ export async function launchPlatform(options: LaunchOptions): Promise<RunningPla
   const started = performance.now();
   await assertLaunchable(options);
 
+  const format = options.prettyLines
+    ? prettyFactory({
+        messageKey: 'message',
+        colorize: true,
+        singleLine: true,
+        ignore: 'environment,service,event',
+        messageFormat: '{service} {event}{if message}: {message}{end}',
+      })
+    : (line: string) => `${line}\n`;
   const children = new Map<string, ChildProcess>();
   const startedSignals = new Map<string, EventEmitter>();
   // However the launcher ends (a crash, a second Ctrl-C), no service outlives it.
@@ -94,7 +106,7 @@ export async function launchPlatform(options: LaunchOptions): Promise<RunningPla
     const serviceLog = options.logger.child({ component: service.name });
     const started = new EventEmitter();
     startedSignals.set(service.name, started);
-    relayLines(child, serviceLog, started);
+    relayLines(child, serviceLog, started, format);
     exits.push(new Promise((resolve) => child.once('exit', (code) => resolve({ name: service.name, code }))));
   }
   const firstExit = Promise.race(exits);
@@ -131,13 +143,21 @@ export async function launchPlatform(options: LaunchOptions): Promise<RunningPla
   };
 }
 
-/** Each service's own JSON lines pass through unchanged; anything else it prints is wrapped in a line. */
-function relayLines(child: ChildProcess, logger: Logger, started: EventEmitter): void {
+/**
+ * Each service's own JSON lines pass through unchanged, or made readable when a person watches the
+ * terminal (as the services' own loggers would); anything else a service prints is wrapped in a line.
+ */
+function relayLines(
+  child: ChildProcess,
+  logger: Logger,
+  started: EventEmitter,
+  format: (line: string) => string,
+): void {
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
     createInterface({ input: stream }).on('line', (line) => {
       if (line.includes('"event":"service_started"')) started.emit('started');
-      if (line.startsWith('{')) process.stdout.write(`${line}\n`);
+      if (line.startsWith('{')) process.stdout.write(format(line));
       else logger.info({ event: 'service_output' }, line);
     });
   }

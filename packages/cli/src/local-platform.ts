@@ -157,6 +157,8 @@ function localServiceEnvironments(
     XRAY_SAMPLING_RULES: JSON.stringify(LOCAL_SAMPLING_RULES),
     // Pretty output is for a person at a terminal; the launcher relays JSON lines.
     NO_COLOR: '1',
+    // The SDK's notice that it will need Node 22 from 2027 (known: see DESIGN notes), once per process.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   const langfuse: Record<string, string> =
     settings.LANGFUSE_BASE_URL && settings.LANGFUSE_PUBLIC_KEY && settings.LANGFUSE_SECRET_KEY

@@ -2,7 +2,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { s3ObjectCreatedEvent } from '@stratus/aws/events';
-import { createLogger, loadSettingsOrExit } from '@stratus/core';
+import { createLogger, loadSettingsOrExit, prefersPrettyOutput } from '@stratus/core';
 import { createDashboard } from './dashboard-server.js';
 import { DeliveryLoop } from './delivery-loop.js';
 import { assertLaunchable, LaunchError, launchPlatform, type RunningPlatform } from './launcher.js';
@@ -82,6 +82,7 @@ try {
     services,
     logger,
     readyTimeoutMs: settings.LOCAL_READY_TIMEOUT_MS,
+    prettyLines: prefersPrettyOutput(settings.ENVIRONMENT, process.stdout.isTTY === true),
   });
   // Its failure is handled where it is awaited below; this keeps it from counting as unhandled meanwhile.
   launching.catch(() => {});
