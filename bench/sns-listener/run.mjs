@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { s3ObjectCreatedEvent } from '@stratus/aws/events';
 import { SnsCertificatePeer } from '@stratus/test-peers';
 import autocannon from 'autocannon';
 import { mean, repoRoot, writeResult } from '../lib/result.mjs';
@@ -26,28 +27,15 @@ const certificateFile = join(mkdtempSync(join(tmpdir(), 'bench-sns-')), 'ca.pem'
 writeFileSync(certificateFile, peer.tlsCertificate);
 
 const s3Event = (index) =>
-  JSON.stringify({
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
-        s3: {
-          s3SchemaVersion: '1.0',
-          configurationId: 'file-uploads',
-          bucket: { name: 'client-uploads', arn: 'arn:aws:s3:::client-uploads' },
-          object: {
-            key: `from_client/nm_albuquerque/Officer_Detail_${index}.csv`,
-            size: 1_048_576,
-            eTag: 'd41d8cd98f00b204e9800998ecf8427e',
-            sequencer: '0055AED6DCD90281E5',
-          },
-        },
-      },
-    ],
-  });
+  JSON.stringify(
+    s3ObjectCreatedEvent({
+      bucket: 'client-uploads',
+      key: `from_client/nm_albuquerque/Officer_Detail_${index}.csv`,
+      size: 1_048_576,
+      eTag: 'd41d8cd98f00b204e9800998ecf8427e',
+      sequencer: '0055AED6DCD90281E5',
+    }),
+  );
 const signingStarted = performance.now();
 const bodies = [];
 for (let i = 0; i < ENVELOPES; i++)

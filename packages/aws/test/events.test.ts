@@ -53,6 +53,11 @@ describe('S3 event notifications', () => {
   });
 
   it('builds ObjectCreated events that parse back to the same object, whatever the key', () => {
+    expect(
+      s3ObjectCreatedEvent({ bucket: 'b', key: 'in coming/a+b.csv', size: 1, eTag: 'e' }).Records[0],
+    ).toMatchObject({
+      s3: { object: { key: 'in+coming/a%2Bb.csv' } },
+    });
     for (const key of ['incoming/a b+c.csv', 'año/informe 100%.csv', 'plain.csv']) {
       const event = s3ObjectCreatedEvent({ bucket: 'files', key, size: 42, eTag: 'abc', sequencer: '00FF' });
       const parsed = parseS3Event(JSON.stringify(event));

@@ -3,7 +3,7 @@ import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createOpenSearchClient } from '@stratus/aws';
+import { createOpenSearchClient, s3ObjectCreatedEvent } from '@stratus/aws';
 import { createLogger, loadSettings } from '@stratus/core';
 import { type Database, FinalMetricsRelay, type JobStore, OpenSearchFinalMetricsSink } from '@stratus/jobs';
 import { OpenSearchPeer, SnsDeliveryPeer } from '@stratus/test-peers';
@@ -44,22 +44,7 @@ const RULESETS = new RulesetCatalog([
 ]);
 
 function s3EventFor(bucket: string, key: string, size: number) {
-  return JSON.stringify({
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
-        s3: {
-          s3SchemaVersion: '1.0',
-          bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: key.split('/').map(encodeURIComponent).join('/'), size, eTag: 'e', sequencer: '01' },
-        },
-      },
-    ],
-  });
+  return JSON.stringify(s3ObjectCreatedEvent({ bucket, key, size, eTag: 'e', sequencer: '01' }));
 }
 
 interface Harness {

@@ -86,9 +86,12 @@ export function parseS3Event(input: unknown): ParsedS3Event {
   return { kind: 'records', records: parseEvent(s3EventNotificationSchema, value, 'S3 event').Records };
 }
 
-/** Encodes a key as S3 writes it into notifications: form encoding, a space as `+`. */
+/** Encodes a key as S3 writes it into notifications: form encoding, a space as `+`, `/` kept. */
 export function encodeS3EventKey(key: string): string {
-  return encodeURIComponent(key).replace(/%20/g, '+');
+  return key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replace(/%20/g, '+'))
+    .join('/');
 }
 
 /** The object an `ObjectCreated` notification announces. */
