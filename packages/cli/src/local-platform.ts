@@ -31,6 +31,13 @@ export const localPlatformSettings = baseServiceSettings
     /** How often the delivery loop looks for new files. */
     LOCAL_SCAN_INTERVAL_MS: envInteger(500, 50, 60_000),
     LOCAL_READY_TIMEOUT_MS: envInteger(60_000, 1),
+    /**
+     * The caller's own AWS credentials, if any: they reach the services (the environment wins), so the
+     * local AWS stand-ins accept them too. A developer's shell with AWS keys set keeps working.
+     */
+    AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+    AWS_SECRET_ACCESS_KEY: secret(z.string().min(1)).optional(),
+    AWS_SESSION_TOKEN: secret(z.string().min(1)).optional(),
     /** When all three are set, evaluation metrics reads and scores that Langfuse instead of the local one. */
     LANGFUSE_BASE_URL: z.url().optional(),
     LANGFUSE_PUBLIC_KEY: z.string().min(1).optional(),

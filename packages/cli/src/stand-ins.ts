@@ -1,7 +1,13 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { generateSnsPeerKeys, SnsDeliveryPeer, type SnsPeerKeys, StsPeer } from '@stratus/test-peers';
+import {
+  generateSnsPeerKeys,
+  type PeerCredentials,
+  SnsDeliveryPeer,
+  type SnsPeerKeys,
+  StsPeer,
+} from '@stratus/test-peers';
 import { LOCAL_AUTH_ROLE_ARN, LOCAL_FILES_TOPIC_ARN, LOCAL_FIREBASE_PROJECT_ID } from './local-platform.js';
 import { LocalDynamoDb } from './stand-ins/local-dynamodb.js';
 import { LocalFirebase } from './stand-ins/local-firebase.js';
@@ -32,6 +38,8 @@ export interface LocalStandIns {
 }
 
 export interface StandInOptions {
+  /** Credentials the services may sign with besides the stand-ins' own (the caller's environment). */
+  callerCredentials?: PeerCredentials;
   /** Where the local SNS's certificates are kept (see ensureLocalSnsKeys). */
   snsKeysFile: string;
   /** The launcher's NODE_EXTRA_CA_CERTS, kept in the bundle the services get. */
@@ -85,6 +93,10 @@ export async function startLocalStandIns(options: StandInOptions): Promise<Local
   const { accessKeyId, secretAccessKey } = sns.api.defaultCredentials;
   // One credential set for every local AWS stand-in: SNS checks it, STS and dynalite take any.
   sts.credentials.add(sns.api.defaultCredentials);
+  if (options.callerCredentials) {
+    sns.api.credentials.add(options.callerCredentials);
+    sts.credentials.add(options.callerCredentials);
+  }
   return {
     sns: Object.assign(sns, { apiUrl: sns.api.url }),
     extraCaCertificatesFile,

@@ -60,6 +60,15 @@ try {
     startLocalStandIns({
       stateDir: settings.LOCAL_STATE_DIR,
       snsKeysFile: LOCAL_SNS_KEYS_FILE,
+      ...(settings.AWS_ACCESS_KEY_ID && settings.AWS_SECRET_ACCESS_KEY
+        ? {
+            callerCredentials: {
+              accessKeyId: settings.AWS_ACCESS_KEY_ID,
+              secretAccessKey: settings.AWS_SECRET_ACCESS_KEY,
+              ...(settings.AWS_SESSION_TOKEN ? { sessionToken: settings.AWS_SESSION_TOKEN } : {}),
+            },
+          }
+        : {}),
       samplesDir: join(packageRoot, 'samples'),
       // The one variable read directly: it is Node's, passed on to the services, not a Stratus setting.
       ...(process.env.NODE_EXTRA_CA_CERTS

@@ -44,6 +44,9 @@ beforeAll(async () => {
       LOCAL_DATA_DIR: join(workDir, 'data'),
       LOCAL_STATE_DIR: join(workDir, '.stratus'),
       LOCAL_SCAN_INTERVAL_MS: '200',
+      // A developer's shell often holds AWS keys: they win over the local defaults and must still work.
+      AWS_ACCESS_KEY_ID: 'AKIADEVELOPERSHELL01',
+      AWS_SECRET_ACCESS_KEY: 'developer-shell-secret-key-000000000000',
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
