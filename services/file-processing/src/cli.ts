@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { EventParseError, parseS3Event } from '@stratus/aws';
+import { EventParseError, parseS3Event } from '@stratus/aws/events';
 import {
   configureTracing,
   createLogger,

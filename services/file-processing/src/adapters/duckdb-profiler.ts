@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ValueCondition } from '../domain/dqdl.js';
 import {
   type ColumnProfile,
@@ -45,7 +45,11 @@ export async function profileCsvFile(
   const bytes = (await stat(path)).size;
   if (bytes === 0) return emptyProfile(0, null);
 
-  const spillDirectory = await mkdtemp(join(options.tempRoot, 'duckdb-'));
+  // DuckDB's native module loads with the first job, not with the listener (a start-up cost).
+  const [{ DuckDBInstance }, spillDirectory] = await Promise.all([
+    import('@duckdb/node-api'),
+    mkdtemp(join(options.tempRoot, 'duckdb-')),
+  ]);
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: options.memoryLimit,
     threads: String(options.threads),

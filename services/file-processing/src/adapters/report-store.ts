@@ -3,7 +3,8 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { checkBucketName, checkObjectKey, type ObjectReader } from '@stratus/aws';
+import { checkBucketName, checkObjectKey } from '@stratus/aws/local-objects';
+import type { ObjectReader } from '@stratus/aws/objects';
 import { ServiceError } from '@stratus/core';
 
 /** Copies an object into a local file as a stream (never whole into memory); resolves to its ETag. */

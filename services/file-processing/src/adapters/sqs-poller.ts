@@ -4,7 +4,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { EventParseError, parseJsonEvent } from '@stratus/aws';
+import { EventParseError, parseJsonEvent } from '@stratus/aws/events';
 import { isServiceError, type Logger } from '@stratus/core';
 import { awsClientBase } from '../app/file-processing-service.js';
 import type { JobIntake } from '../app/job-intake.js';

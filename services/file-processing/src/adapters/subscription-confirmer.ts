@@ -1,6 +1,6 @@
 import { type Agent, get } from 'node:https';
 import { ConfirmSubscriptionCommand, SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
-import type { SnsSubscriptionConfirmation } from '@stratus/aws';
+import type { SnsSubscriptionConfirmation } from '@stratus/aws/events';
 import { ServiceError } from '@stratus/core';
 
 /** Confirms an SNS subscription the listener was asked to accept. */

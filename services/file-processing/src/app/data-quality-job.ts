@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ObjectReader } from '@stratus/aws';
+import type { ObjectReader } from '@stratus/aws/objects';
 import { isServiceError, type Logger, withLogContext } from '@stratus/core';
 import type { DuckDbProfilerOptions } from '../adapters/duckdb-profiler.js';
 import { profileCsvFile } from '../adapters/duckdb-profiler.js';

@@ -1,12 +1,9 @@
 import type { Agent } from 'node:https';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { SNSClientConfig } from '@aws-sdk/client-sns';
-import {
-  createAwsCredentialProvider,
-  createObjectReader,
-  createSnsMessageVerifier,
-  type ObjectReader,
-} from '@stratus/aws';
+import { createAwsCredentialProvider } from '@stratus/aws/credentials';
+import { createObjectReader, type ObjectReader } from '@stratus/aws/objects';
+import { createSnsMessageVerifier } from '@stratus/aws/sns';
 import {
   awsRegionOf,
   createLogger,

@@ -1,4 +1,4 @@
-import { type ParsedS3Event, parseS3Event } from '@stratus/aws';
+import { type ParsedS3Event, parseS3Event } from '@stratus/aws/events';
 import { type Logger, ServiceError } from '@stratus/core';
 import type { IncomingFile } from '../domain/s3-objects.js';
 import { incomingFilesOf } from '../domain/s3-objects.js';

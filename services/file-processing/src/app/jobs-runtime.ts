@@ -1,4 +1,5 @@
-import { createAwsCredentialProvider, createOpenSearchClient } from '@stratus/aws';
+import { createAwsCredentialProvider } from '@stratus/aws/credentials';
+import { createOpenSearchClient } from '@stratus/aws/opensearch';
 import { awsRegionOf, type Logger, type StatsRegistry } from '@stratus/core';
 import { type JobStore, openJobStore } from '@stratus/jobs';
 import type { FileProcessingSettings } from '../config/settings.js';

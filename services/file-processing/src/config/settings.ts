@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import { awsCredentialSettings, objectReaderSettings, snsVerificationSettings } from '@stratus/aws';
+import { awsCredentialSettings, objectReaderSettings, snsVerificationSettings } from '@stratus/aws/settings';
 import { envBoolean, envInteger, fullSettings, httpSettings, port, xrayTracingSettings } from '@stratus/core';
 import { finalMetricsSettings, jobStoreSettings } from '@stratus/jobs';
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 import { text } from 'node:stream/consumers';
-import type { ObjectReader } from '@stratus/aws';
+import type { ObjectReader } from '@stratus/aws/objects';
 import { isServiceError, type ServiceApp, ServiceError } from '@stratus/core';
 import { jobStatuses } from '@stratus/jobs';
 import { z } from 'zod';

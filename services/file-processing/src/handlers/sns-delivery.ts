@@ -1,4 +1,5 @@
-import type { SnsMessage, SnsMessageVerifier } from '@stratus/aws';
+import type { SnsMessage } from '@stratus/aws/events';
+import type { SnsMessageVerifier } from '@stratus/aws/sns';
 import {
   type Counter,
   isServiceError,
