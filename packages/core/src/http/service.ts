@@ -9,7 +9,7 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
-import type { Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import { ServiceError } from '../errors.js';
 import { currentLogContext, withLogContext } from '../logging/log-context.js';
 import { createLogger } from '../logging/logger.js';
@@ -59,6 +59,8 @@ export interface Service {
   run(): Promise<string>;
 }
 
+/** How long a stopping process waits for its last log lines to be written. */
+const EXIT_FLUSH_TIMEOUT_MS = 2_000;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
@@ -300,10 +302,18 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
   }
 
   function exit(code: number) {
-    logger.flush();
     process.exitCode = code;
-    // Give stdout a turn to drain before leaving.
-    setImmediate(() => process.exit(code));
+    // pino writes asynchronously: leaving at once could drop the last lines, or let the exit-time
+    // flush of what is buffered overtake the write in flight (lines seen out of order). The stream
+    // is ended instead, which writes what it holds in order; the timer bounds the wait.
+    setTimeout(() => process.exit(code), EXIT_FLUSH_TIMEOUT_MS).unref();
+    const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+      | { end?: () => void; once?: (event: string, listener: () => void) => void }
+      | undefined;
+    if (typeof stream?.end === 'function' && typeof stream.once === 'function') {
+      stream.once('close', () => process.exit(code));
+      stream.end();
+    } else setImmediate(() => process.exit(code));
   }
 
   return service;
