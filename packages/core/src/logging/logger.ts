@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { BaseServiceSettings } from '../settings/schemas.js';
-import { traceLogFields } from '../tracing/trace-log-fields.js';
+import { traceLogJson } from '../tracing/trace-log-fields.js';
 import { currentLogContext } from './log-context.js';
 import { redactText, redactValue } from './redaction.js';
 
@@ -37,18 +37,15 @@ export function createLogger(
     level: settings.LOG_LEVEL,
     base: { service: settings.SERVICE_NAME, environment: settings.ENVIRONMENT },
     messageKey: 'message',
-    timestamp: isoTimeField,
+    // The time, then trace_id/span_id of the current span (nothing when tracing is off or outside a
+    // span): pino splices this text into every line as is, so the ids join log lines to traces
+    // without an object per line or a merge into the line's fields.
+    timestamp: () => isoTimeField() + traceLogJson(),
     formatters: {
       level: (label) => ({ level: label }),
       log: (fields) => redactValue(fields) as Record<string, unknown>,
     },
-    mixin: () => {
-      // trace_id/span_id of the current span join log lines to traces (nothing when tracing is off).
-      const traceFields = traceLogFields();
-      const context = currentLogContext();
-      if (!traceFields) return context ?? NO_CONTEXT;
-      return context ? Object.assign({}, context, traceFields) : traceFields;
-    },
+    mixin: () => currentLogContext() ?? NO_CONTEXT,
     // pino's default merges the line's fields into the mixin object, which here is the shared context:
     // build one new object instead, and none at all outside a context or when the line has every
     // context field already (request lines carry request_id): its own values would win the merge.

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import {
   type Attributes,
   type Context,
@@ -7,8 +8,15 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
+  TraceFlags,
   trace,
 } from '@opentelemetry/api';
+import {
+  type IdGenerator,
+  type Sampler,
+  SamplingDecision,
+  type SamplingResult,
+} from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 /** Probes are polled every few seconds by load balancers and Kubernetes; tracing them is noise. */
@@ -23,19 +31,24 @@ type TracedRequest = FastifyRequest & { [REQUEST_TRACE]: Context | null; [REQUES
 /**
  * One SERVER span per request, the X-Ray segment: it continues the caller's trace from the headers
  * the configured propagators read (traceparent, X-Amzn-Trace-Id), is current while hooks and the
- * handler run (so subsegments, outbound calls and log lines belong to it), and ends with the
- * response. Attributes follow the HTTP semantic conventions.
+ * handler run (so subsegments, outbound calls and log lines belong to it), and ends when the
+ * response closes. Attributes follow the HTTP semantic conventions.
  *
  * Every request pays for the sampling decision, so that path is kept to the attributes the sampler
- * reads; a request that is not sampled gets a non-recording span that only carries the ids on.
+ * reads. The hook asks the sampler itself: a request that is not sampled gets only its ids (a
+ * non-recording span from the API, as the SDK would make, without the SDK's work per span), and only
+ * a sampled one goes through the SDK's tracer, which is handed the decision already made.
  */
-export function traceRequests(app: FastifyInstance, options: { samplingReadsHost: boolean }): void {
-  const { samplingReadsHost } = options;
+export function traceRequests(
+  app: FastifyInstance,
+  options: { samplingReadsHost: boolean; sampler: DecidedFirstSampler; idGenerator: IdGenerator },
+): void {
+  const { samplingReadsHost, sampler, idGenerator } = options;
   const tracer = trace.getTracer('@stratus/core');
   app.decorateRequest(REQUEST_TRACE, null);
   app.decorateRequest(REQUEST_ERROR, null);
 
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const url = request.url;
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
@@ -47,12 +60,28 @@ export function traceRequests(app: FastifyInstance, options: { samplingReadsHost
     // only once the span records.
     const attributes: Attributes = { 'http.request.method': method, 'url.path': path };
     if (samplingReadsHost) attributes['server.address'] = request.hostname;
-    const span = tracer.startSpan(
-      route === undefined ? method : `${method} ${route}`,
-      { kind: SpanKind.SERVER, attributes },
-      parent,
-    );
-    if (span.isRecording()) recordRequest(span, request, route);
+    const name = route === undefined ? method : `${method} ${route}`;
+    const parentIds = trace.getSpanContext(parent);
+    const traceId =
+      parentIds && trace.isSpanContextValid(parentIds) ? parentIds.traceId : idGenerator.generateTraceId();
+    const decision = sampler.shouldSample(parent, traceId, name, SpanKind.SERVER, attributes, []);
+    let span: Span;
+    if (decision.decision === SamplingDecision.NOT_RECORD) {
+      span = trace.wrapSpanContext({
+        traceId,
+        spanId: idGenerator.generateSpanId(),
+        traceFlags: TraceFlags.NONE,
+        traceState: decision.traceState ?? parentIds?.traceState,
+      });
+    } else {
+      span = sampler.startSpanDecided(decision, () =>
+        tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent),
+      );
+      recordRequest(span, request, route);
+      const response = reply.raw as TracedResponse;
+      response[TRACED_REQUEST] = request as TracedRequest;
+      response.on('close', endServerSpan);
+    }
     const active = trace.setSpan(parent, span);
     (request as TracedRequest)[REQUEST_TRACE] = active;
     context.with(active, done);
@@ -70,38 +99,38 @@ export function traceRequests(app: FastifyInstance, options: { samplingReadsHost
     (request as TracedRequest)[REQUEST_ERROR] = error;
     done();
   });
-
-  app.addHook('onResponse', (request, reply, done) => {
-    const span = spanOf(request);
-    if (span?.isRecording()) {
-      const status = reply.statusCode;
-      span.setAttribute('http.response.status_code', status);
-      // Client errors (4xx) are the caller's; the span records failures of the service.
-      if (status >= 500) {
-        const error = (request as TracedRequest)[REQUEST_ERROR];
-        if (error) span.recordException(error);
-        span.setAttribute('error.type', String(status));
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-      span.end();
-    }
-    done();
-  });
-
-  // The client went away before the answer: onResponse will not come.
-  app.addHook('onRequestAbort', (request, done) => {
-    const span = spanOf(request);
-    if (span?.isRecording()) {
-      span.setAttribute('error.type', 'request_aborted');
-      span.end();
-    }
-    done();
-  });
 }
 
-function spanOf(request: FastifyRequest): Span | undefined {
-  const active = (request as TracedRequest)[REQUEST_TRACE];
-  return active === null ? undefined : trace.getSpan(active);
+/** On a sampled request's raw response: the request, for the 'close' listener that ends its span. */
+const TRACED_REQUEST = Symbol('stratus.tracedRequest');
+type TracedResponse = ServerResponse & { [TRACED_REQUEST]?: TracedRequest };
+
+/**
+ * Ends a sampled request's span when its response closes: sent in full (the status is recorded) or
+ * not (the client went away first). One listener function for every such response, added only to
+ * sampled ones: an `onResponse` and an `onRequestAbort` hook would cost every request a hook call,
+ * and the abort hook a closure and a 'close' listener.
+ */
+function endServerSpan(this: TracedResponse): void {
+  const request = this[TRACED_REQUEST];
+  const active = request?.[REQUEST_TRACE];
+  const span = active ? trace.getSpan(active) : undefined;
+  if (!request || !span) return;
+  if (!this.writableFinished) {
+    span.setAttribute('error.type', 'request_aborted');
+    span.end();
+    return;
+  }
+  const status = this.statusCode;
+  span.setAttribute('http.response.status_code', status);
+  // Client errors (4xx) are the caller's; the span records failures of the service.
+  if (status >= 500) {
+    const error = request[REQUEST_ERROR];
+    if (error) span.recordException(error);
+    span.setAttribute('error.type', String(status));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  span.end();
 }
 
 // No url.query: query strings carry tokens often enough that they stay out of traces.
@@ -116,4 +145,37 @@ function recordRequest(span: Span, request: FastifyRequest, route: string | unde
   if (port !== null) span.setAttribute('server.port', port);
   const userAgent = request.headers['user-agent'];
   if (userAgent !== undefined) span.setAttribute('user_agent.original', userAgent);
+}
+
+/**
+ * The SDK's sampler, which can be handed a decision made just before: the request hook decides
+ * first, and only a sampled request's span is built by the SDK, whose sampler must then not decide
+ * again (a second draw would sample 5 % of 5 %, and a reservoir would count the request twice).
+ * Every other span (subsegments, outbound calls, spans outside a request) is decided as usual.
+ */
+export class DecidedFirstSampler implements Sampler {
+  private decided: SamplingResult | undefined;
+
+  constructor(private readonly sampler: Sampler) {}
+
+  shouldSample(...args: Parameters<Sampler['shouldSample']>): SamplingResult {
+    const decided = this.decided;
+    if (decided === undefined) return this.sampler.shouldSample(...args);
+    this.decided = undefined;
+    return decided;
+  }
+
+  /** Runs `start` (which starts one span, synchronously) with `decision` as that span's sampling result. */
+  startSpanDecided(decision: SamplingResult, start: () => Span): Span {
+    this.decided = decision;
+    try {
+      return start();
+    } finally {
+      this.decided = undefined;
+    }
+  }
+
+  toString(): string {
+    return this.sampler.toString();
+  }
 }

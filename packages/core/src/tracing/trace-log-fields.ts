@@ -1,4 +1,4 @@
-import { INVALID_TRACEID, TraceFlags, trace } from '@opentelemetry/api';
+import { INVALID_TRACEID, type SpanContext, TraceFlags, trace } from '@opentelemetry/api';
 
 type TraceLogFields = { trace_id: string; span_id?: string };
 
@@ -9,16 +9,34 @@ type TraceLogFields = { trace_id: string; span_id?: string };
  * was sampled, and no `trace_flags` field is needed: each field on every line is a measurable share
  * of what tracing costs a request, see bench/tracing.) The trace id still joins the lines of one
  * request across services. Undefined outside a span, and with tracing off (one lookup).
- *
- * A new small object each call: short-lived objects are what the young generation collects for
- * free, where a cache keyed by span (a WeakMap entry per request) cost more in GC than it saved.
- * Ids come from our own SDK or a propagator that validated them; only the invalid (all-zero)
- * context of a suppressed or no-op span is left out.
  */
 export function traceLogFields(): TraceLogFields | undefined {
-  const spanContext = trace.getActiveSpan()?.spanContext();
-  if (!spanContext || spanContext.traceId === INVALID_TRACEID) return undefined;
+  const spanContext = loggedSpanContext();
+  if (!spanContext) return undefined;
   return (spanContext.traceFlags & TraceFlags.SAMPLED) === 0
     ? { trace_id: spanContext.traceId }
     : { trace_id: spanContext.traceId, span_id: spanContext.spanId };
+}
+
+/**
+ * The same fields as JSON text to splice into a line (`,"trace_id":"…"`), or '' outside a span. The
+ * logger writes them this way rather than as fields: ids are hex, so they need no escaping and no
+ * redaction, and no object is built or merged into the line's fields for them (measured at about
+ * 1 µs per request with two request lines, see bench/tracing).
+ */
+export function traceLogJson(): string {
+  const spanContext = loggedSpanContext();
+  if (!spanContext) return '';
+  return (spanContext.traceFlags & TraceFlags.SAMPLED) === 0
+    ? `,"trace_id":"${spanContext.traceId}"`
+    : `,"trace_id":"${spanContext.traceId}","span_id":"${spanContext.spanId}"`;
+}
+
+/**
+ * Ids come from our own SDK or a propagator that validated them; only the invalid (all-zero)
+ * context of a suppressed or no-op span is left out.
+ */
+function loggedSpanContext(): SpanContext | undefined {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  return spanContext && spanContext.traceId !== INVALID_TRACEID ? spanContext : undefined;
 }

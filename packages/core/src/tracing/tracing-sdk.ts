@@ -23,7 +23,7 @@ import { JsonLinesSpanExporter } from './json-lines-exporter.js';
 import { OtlpJsonSpanExporter } from './otlp-json-exporter.js';
 import { parseSamplingRules, type SamplingRule } from './sampling/sampling-rules.js';
 import { XRayRulesSampler } from './sampling/xray-rules-sampler.js';
-import { traceRequests } from './server-spans.js';
+import { DecidedFirstSampler, traceRequests } from './server-spans.js';
 import { XRAY_SERVICE_TYPES } from './tracing-settings.js';
 
 /**
@@ -51,12 +51,14 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
   });
 
   const rules = samplingRulesOf(settings);
-  const sampler = samplerOf(settings, resource, rules);
+  const rootSampler = samplerOf(settings, resource, rules);
+  const sampler = new DecidedFirstSampler(rootSampler);
+  const idGenerator = new AWSXRayIdGenerator();
   const exporters = exportersOf(settings);
   const sdk = new NodeSDK({
     resource,
     autoDetectResources: false,
-    idGenerator: new AWSXRayIdGenerator(),
+    idGenerator,
     textMapPropagator: new CompositePropagator({
       propagators: [new W3CTraceContextPropagator(), new AWSXRayPropagator(), new W3CBaggagePropagator()],
     }),
@@ -83,6 +85,8 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
       traceRequests(app, {
         samplingReadsHost:
           settings.TRACING_SAMPLER === 'xray-remote' || rules.some((rule) => rule.Host !== '*'),
+        sampler,
+        idGenerator,
       });
     },
     async forceFlush() {
@@ -94,7 +98,7 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
     async shutdown() {
       if (active !== tracing) return;
       active = undefined;
-      if (sampler instanceof AWSXRayRemoteSampler) sampler.stopPollers();
+      if (rootSampler instanceof AWSXRayRemoteSampler) rootSampler.stopPollers();
       // One last attempt for what is still queued, and no waiting on a retry backoff.
       const otlpExporters = exporters.filter((exporter) => exporter instanceof OtlpJsonSpanExporter);
       for (const exporter of otlpExporters) exporter.stopRetrying();

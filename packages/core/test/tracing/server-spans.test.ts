@@ -23,6 +23,8 @@ let service: RunningService;
 let downstream: Server;
 let downstreamUrl: string;
 const downstreamHeaders: IncomingHttpHeaders[] = [];
+/** Resolved when the handler of /orders/:id/slow has started. */
+let slowStarted: () => void = () => {};
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
@@ -49,6 +51,12 @@ beforeAll(async () => {
       });
       app.get('/orders/:id/broken', async () => {
         throw new Error('database is down');
+      });
+      // Answers only once the client has gone away.
+      app.get('/orders/:id/slow', async (_request, reply) => {
+        slowStarted();
+        await new Promise((resolve) => reply.raw.once('close', resolve));
+        return {};
       });
       app.get('/orders/:id/missing', async () => {
         throw new ServiceError(404, 'order_not_found', 'No such order');
@@ -124,6 +132,24 @@ describe('the SERVER span of each request', () => {
     const missing = byRoute('/orders/:id/missing');
     expect(missing).toMatchObject({ status: { code: 0 }, attributes: { 'http.response.status_code': 404 } });
     expect(missing?.events).toEqual([]);
+  });
+
+  it('ends the span of a request the client abandons before the answer', async () => {
+    const started = new Promise<void>((resolve) => {
+      slowStarted = resolve;
+    });
+    const abandon = new AbortController();
+    const answer = untraced(() => fetch(`${service.url}/orders/o-9/slow`, { signal: abandon.signal }));
+    await started;
+    abandon.abort();
+    await expect(answer).rejects.toThrow();
+    await tracing.forceFlush();
+    const spans = await receiver.waitForSpans((all) =>
+      all.some((s) => s.attributes['url.path'] === '/orders/o-9/slow'),
+    );
+    const span = spans.find((s) => s.attributes['url.path'] === '/orders/o-9/slow');
+    expect(span?.attributes).toMatchObject({ 'error.type': 'request_aborted' });
+    expect(span?.attributes).not.toHaveProperty('http.response.status_code');
   });
 
   it('is current in a handler that runs after body parsing', async () => {

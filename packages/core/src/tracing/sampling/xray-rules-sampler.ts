@@ -63,7 +63,6 @@ export class XRayRulesSampler implements Sampler {
   }
 
   private requestOf(attributes: Attributes): SamplingRequest {
-    const text = (value: unknown) => (typeof value === 'string' ? value : '');
     const target = text(attributes['url.path'] ?? attributes['http.target']);
     const query = target.indexOf('?');
     return {
@@ -77,3 +76,5 @@ export class XRayRulesSampler implements Sampler {
     };
   }
 }
+
+const text = (value: unknown) => (typeof value === 'string' ? value : '');
