@@ -280,6 +280,18 @@ describe('Poller across a restart, rate limits and replicas', () => {
     await peer.close();
   });
 
+  it('retries a score write answered 5xx and loses no score', async () => {
+    const peer = await LangfusePeer.start();
+    seed(peer);
+    const store = await PollStore.open(database, streamOf('traces'));
+    peer.injectFaults(1, { status: 503, pathPrefix: '/api/public/scores' });
+    await pollUntilCaughtUp(pollerOf(peer, store, 'traces'));
+    expect(peer.counts.faults).toBe(1);
+    expectEveryTraceScoredOnce(peer);
+    expect((await store.outcomeCounts()).scored).toBe(GOOD_TRACES);
+    await peer.close();
+  });
+
   it('stops on a non-retriable error without recording or moving anything', async () => {
     const peer = await LangfusePeer.start();
     seed(peer);

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LangfuseClient } from '@langfuse/client';
 import type { ObservationV2, TraceWithDetails } from '@langfuse/core';
 import type { TraceRecord } from '../domain/evaluate.js';
@@ -36,6 +38,8 @@ export interface LangfuseSourceOptions {
   maxRetries: number;
   /** Metadata keys the match keys read, fetched untruncated from the v2 observations API. */
   metadataKeys?: readonly string[];
+  /** Score writes in flight at most (SCORE_WRITE_CONCURRENCY): the keep-alive connections kept open for them. */
+  maxScoreConnections?: number;
 }
 
 /** The largest page each read API serves. */
@@ -62,9 +66,11 @@ export class LangfuseCallError extends Error {
 }
 
 /**
- * Langfuse's public API through the official client's API client (@langfuse/client `LangfuseClient.api`,
- * generated from the API definition). The client retries 408, 429 and 5xx itself, waiting as
- * `Retry-After` says; nothing else is retried here.
+ * Langfuse's public API. Reads go through the official client's API client (@langfuse/client
+ * `LangfuseClient.api`, generated from the API definition), which retries 408, 429 and 5xx itself,
+ * waiting as `Retry-After` says. Score writes, one request per score and the service's hot path, go
+ * through `scorePoster` with the same retry policy: the client's transport is the global `fetch`,
+ * whose per-request objects outlive young-generation collections and made up most of the peak RSS.
  */
 export function langfuseTraceSource(options: LangfuseSourceOptions): TraceSource {
   // The client loads on first use (the first poll): not on the path to ready.
@@ -85,6 +91,7 @@ export function langfuseTraceSource(options: LangfuseSourceOptions): TraceSource
       },
     ));
   const requestOptions = { timeoutInSeconds: options.timeoutMs / 1000, maxRetries: options.maxRetries };
+  const postScore = scorePoster(options);
   const expandMetadata = options.metadataKeys?.length ? options.metadataKeys.join(',') : undefined;
 
   const call = async <T>(what: string, run: (api: LangfuseApi) => Promise<T>): Promise<T> => {
@@ -170,20 +177,15 @@ export function langfuseTraceSource(options: LangfuseSourceOptions): TraceSource
     },
 
     async writeScore(score) {
-      await call('POST /api/public/scores', (api) =>
-        api.scores.create(
-          {
-            id: score.id,
-            traceId: score.traceId,
-            name: score.name,
-            value: score.value,
-            dataType: 'NUMERIC',
-            metadata: score.metadata,
-            ...(score.comment ? { comment: score.comment } : {}),
-          },
-          requestOptions,
-        ),
-      );
+      await postScore({
+        id: score.id,
+        traceId: score.traceId,
+        name: score.name,
+        value: score.value,
+        dataType: 'NUMERIC',
+        metadata: score.metadata,
+        ...(score.comment ? { comment: score.comment } : {}),
+      });
     },
   };
 }
@@ -224,22 +226,111 @@ function toCallError(
   if (error instanceof LangfuseCallError) return error;
   if (error instanceof LangfuseAPITimeoutError)
     return new LangfuseCallError('timeout', undefined, `${what}: timed out`, { cause: error });
-  if (error instanceof LangfuseAPIError && error.statusCode !== undefined) {
-    const status = error.statusCode;
-    const type =
-      status === 429
-        ? 'rate_limited'
-        : status >= 500 || status === 408
-          ? 'server_error'
-          : status === 401 || status === 403
-            ? 'unauthorized'
-            : 'rejected';
-    return new LangfuseCallError(type, status, `${what}: HTTP ${status}: ${messageOf(error.body)}`, {
-      cause: error,
-    });
-  }
+  if (error instanceof LangfuseAPIError && error.statusCode !== undefined)
+    return statusError(what, error.statusCode, error.body, error);
+  return networkError(what, error);
+}
+
+function statusError(what: string, status: number, body: unknown, cause?: unknown): LangfuseCallError {
+  const type =
+    status === 429
+      ? 'rate_limited'
+      : status >= 500 || status === 408
+        ? 'server_error'
+        : status === 401 || status === 403
+          ? 'unauthorized'
+          : 'rejected';
+  return new LangfuseCallError(type, status, `${what}: HTTP ${status}: ${messageOf(body)}`, { cause });
+}
+
+function networkError(what: string, error: unknown): LangfuseCallError {
   const message = error instanceof Error ? error.message : String(error);
   return new LangfuseCallError('network', undefined, `${what}: ${message}`, { cause: error });
+}
+
+const POST_SCORES = 'POST /api/public/scores';
+
+/**
+ * POST /api/public/scores over node:http(s) with a keep-alive agent holding at most one connection
+ * per write in flight. Retries 408, 429 and 5xx as the official client does: up to `maxRetries`
+ * times, after `Retry-After` (seconds or a date, at most 60 s) or else 1 s, 2 s, 4 s... with ±10 %
+ * jitter. A timeout or a network error is not retried here: the poller's next poll writes the
+ * trace's scores again under the same ids.
+ */
+function scorePoster(options: LangfuseSourceOptions): (body: Record<string, unknown>) => Promise<void> {
+  const url = new URL(`${options.baseUrl.replace(/\/+$/, '')}/api/public/scores`);
+  const secure = url.protocol === 'https:';
+  const connections = options.maxScoreConnections ?? 16;
+  const agentOptions = { keepAlive: true, maxSockets: connections, maxFreeSockets: connections };
+  const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  const send = secure ? httpsRequest : httpRequest;
+  const authorization = `Basic ${Buffer.from(`${options.publicKey}:${options.secretKey}`).toString('base64')}`;
+
+  const postOnce = (payload: string) =>
+    new Promise<{ status: number; retryAfter: string | undefined; body: string }>((resolve, reject) => {
+      const request = send(
+        url,
+        {
+          method: 'POST',
+          agent,
+          timeout: options.timeoutMs,
+          headers: {
+            authorization,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+          },
+        },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            body += chunk;
+          });
+          response.on('end', () => {
+            const retryAfter = response.headers['retry-after'];
+            resolve({ status: response.statusCode ?? 0, retryAfter, body });
+          });
+          response.on('error', (error) => reject(networkError(POST_SCORES, error)));
+        },
+      );
+      request.on('timeout', () => {
+        request.destroy();
+        reject(new LangfuseCallError('timeout', undefined, `${POST_SCORES}: timed out`));
+      });
+      request.on('error', (error) => reject(networkError(POST_SCORES, error)));
+      request.end(payload);
+    });
+
+  return async (score) => {
+    const payload = JSON.stringify(score);
+    for (let attempt = 0; ; attempt++) {
+      const { status, retryAfter, body } = await postOnce(payload);
+      if (status >= 200 && status < 300) return;
+      const retriable = status === 408 || status === 429 || status >= 500;
+      if (!retriable || attempt >= options.maxRetries) throw statusError(POST_SCORES, status, parsed(body));
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs(retryAfter, attempt)));
+    }
+  };
+}
+
+const MAX_RETRY_DELAY_MS = 60_000;
+
+function retryDelayMs(retryAfter: string | undefined, attempt: number): number {
+  if (retryAfter) {
+    const seconds = Number.parseInt(retryAfter, 10);
+    if (seconds > 0) return Math.min(seconds * 1000, MAX_RETRY_DELAY_MS);
+    const until = new Date(retryAfter).getTime() - Date.now();
+    if (until > 0) return Math.min(until, MAX_RETRY_DELAY_MS);
+  }
+  return Math.min(1000 * 2 ** attempt, MAX_RETRY_DELAY_MS) * (1 + (Math.random() - 0.5) * 0.2);
+}
+
+function parsed(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
 }
 
 function messageOf(body: unknown): string {

@@ -94,44 +94,55 @@ function parseCsv(text: string): GroundTruthRow[] {
   return rows;
 }
 
+/**
+ * Fields are slices of `text`, joined only around an escaped quote: a field built a character at a
+ * time is a chain of V8 cons strings several times the size of its text, kept for as long as the
+ * table is cached.
+ */
 function csvRecords(text: string): string[][] {
   const records: string[][] = [];
   let record: string[] = [];
+  // The field so far is `field` followed by text[runStart, i).
   let field = '';
+  let runStart = 0;
   let quoted = false;
   let i = 0;
+  const endField = () => {
+    record.push(field + text.slice(runStart, i));
+    field = '';
+  };
   while (i < text.length) {
     const char = text[i]!;
     if (quoted) {
       if (char === '"') {
+        field += text.slice(runStart, i);
         if (text[i + 1] === '"') {
           field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else {
-        field += char;
+          i++;
+        } else quoted = false;
+        runStart = i + 1;
       }
       i++;
       continue;
     }
-    if (char === '"' && field === '') quoted = true;
-    else if (char === ',') {
-      record.push(field);
-      field = '';
+    if (char === '"' && field === '' && runStart === i) {
+      quoted = true;
+      runStart = i + 1;
+    } else if (char === ',') {
+      endField();
+      runStart = i + 1;
     } else if (char === '\n' || char === '\r') {
-      record.push(field);
+      endField();
       records.push(record);
       record = [];
-      field = '';
       if (char === '\r' && text[i + 1] === '\n') i++;
-    } else field += char;
+      runStart = i + 1;
+    }
     i++;
   }
   if (quoted) throw new GroundTruthFormatError('CSV ends inside a quoted field');
-  if (field !== '' || record.length > 0) {
-    record.push(field);
+  if (field !== '' || runStart < text.length || record.length > 0) {
+    endField();
     records.push(record);
   }
   return records;
