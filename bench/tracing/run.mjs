@@ -8,8 +8,8 @@
 // The load average is recorded with every round.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
@@ -26,10 +26,13 @@ const collector = spawn(process.execPath, [join(repoRoot, 'bench', 'tracing', 'c
 const collectorLines = createInterface({ input: collector.stdout });
 const [collectorUrl] = await once(collectorLines, 'line');
 
+// Each server logs here; removed at the end (a run writes hundreds of MB).
+const logDir = mkdtempSync(join(tmpdir(), 'stratus-bench-tracing-'));
+
 async function startServer(mode) {
   const child = spawn(process.execPath, [join(repoRoot, 'bench', 'tracing', 'server.mjs'), mode], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, OTLP_ENDPOINT: collectorUrl },
+    env: { ...process.env, OTLP_ENDPOINT: collectorUrl, LOG_FILE: join(logDir, `${mode}.log`) },
   });
   const [url] = await once(createInterface({ input: child.stdout }), 'line');
   return { url, cpuSeconds: () => cpuSecondsOf(child.pid), stop: () => child.kill('SIGKILL') };
@@ -77,6 +80,7 @@ try {
   }
 } finally {
   for (const server of Object.values(servers)) server.stop();
+  rmSync(logDir, { recursive: true, force: true });
 }
 
 const median = (values) => {

@@ -1,9 +1,6 @@
 // One server for the tracing benchmark, in its own process: the same route on the Stratus HTTP kit
-// (request logging to a file) with tracing `off`, or on with `sampled-100` / `sampled-5` X-Ray rules,
+// (request logging to the file LOG_FILE) with tracing `off`, or on with `sampled-100` / `sampled-5` X-Ray rules,
 // exporting in batches over OTLP/HTTP to OTLP_ENDPOINT. Prints its URL on stdout once listening.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import {
   annotate,
@@ -43,8 +40,9 @@ const settings = loadSettings(
   },
 );
 const tracing = await configureTracing(settings);
-const logFile = join(mkdtempSync(join(tmpdir(), 'stratus-bench-')), 'service.log');
-const logger = createLogger(settings, { destination: pino.destination({ dest: logFile, sync: false }) });
+const logger = createLogger(settings, {
+  destination: pino.destination({ dest: process.env.LOG_FILE, sync: false }),
+});
 const service = await createService({
   settings,
   logger,

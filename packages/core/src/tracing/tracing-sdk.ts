@@ -24,6 +24,7 @@ import { OtlpJsonSpanExporter } from './otlp-json-exporter.js';
 import { parseSamplingRules, type SamplingRule } from './sampling/sampling-rules.js';
 import { XRayRulesSampler } from './sampling/xray-rules-sampler.js';
 import { DecidedFirstSampler, traceRequests } from './server-spans.js';
+import { SharedContextManager } from './shared-context-manager.js';
 import { XRAY_SERVICE_TYPES } from './tracing-settings.js';
 
 /**
@@ -59,6 +60,7 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
     resource,
     autoDetectResources: false,
     idGenerator,
+    contextManager: new SharedContextManager(),
     textMapPropagator: new CompositePropagator({
       propagators: [new W3CTraceContextPropagator(), new AWSXRayPropagator(), new W3CBaggagePropagator()],
     }),
