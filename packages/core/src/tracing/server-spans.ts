@@ -31,8 +31,9 @@ type TracedRequest = FastifyRequest & { [REQUEST_TRACE]: Context | null; [REQUES
 /**
  * One SERVER span per request, the X-Ray segment: it continues the caller's trace from the headers
  * the configured propagators read (traceparent, X-Amzn-Trace-Id), is current while hooks and the
- * handler run (so subsegments, outbound calls and log lines belong to it), and ends when the
- * response closes. Attributes follow the HTTP semantic conventions.
+ * handler run (so subsegments, outbound calls and log lines belong to it; fastify carries the
+ * request's async context across body parsing itself, so no hook enters it again), and ends when
+ * the response closes. Attributes follow the HTTP semantic conventions.
  *
  * Every request pays for the sampling decision, so that path is kept to the attributes the sampler
  * reads. The hook asks the sampler itself: a request that is not sampled gets only its ids (a
@@ -85,14 +86,6 @@ export function traceRequests(
     const active = trace.setSpan(parent, span);
     (request as TracedRequest)[REQUEST_TRACE] = active;
     context.with(active, done);
-  });
-
-  // Body parsing runs in stream callbacks outside the request's context: enter it again for the
-  // handler, so its subsegments and outbound calls are children of the request span.
-  app.addHook('preHandler', (request, _reply, done) => {
-    const active = (request as TracedRequest)[REQUEST_TRACE];
-    if (active === null || context.active() === active) done();
-    else context.with(active, done);
   });
 
   app.addHook('onError', (request, _reply, error, done) => {

@@ -153,12 +153,24 @@ describe('the SERVER span of each request', () => {
   });
 
   it('is current in a handler that runs after body parsing', async () => {
+    // The body's second half comes later, so parsing ends in a later socket callback: the request's
+    // context must have been carried across it.
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(encoder.encode('{"sku":'));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        controller.enqueue(encoder.encode('"A-1"}'));
+        controller.close();
+      },
+    });
     const response = await untraced(() =>
       fetch(`${service.url}/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ sku: 'A-1' }),
-      }),
+        body,
+        duplex: 'half',
+      } as RequestInit),
     );
     expect(response.status).toBe(200);
     await tracing.forceFlush();
