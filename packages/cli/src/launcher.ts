@@ -40,6 +40,13 @@ export interface LauncherPort {
   portSetting: string;
 }
 
+/** The one-line message for a port that is taken: which, by whose setting, and how to move it. */
+export function portInUse(host: string, { name, port, portSetting }: LauncherPort): LaunchError {
+  return new LaunchError(
+    `port ${port} on ${host} (${name}) is in use. Stop what uses it, or set ${portSetting} to another port.`,
+  );
+}
+
 /** Every service built and every port free, or a LaunchError saying what to do. Nothing is started. */
 export async function assertLaunchable(
   options: { repoRoot: string; host: string; services: ServicePlacement[] },
@@ -53,9 +60,7 @@ export async function assertLaunchable(
   }
   for (const { name, port, portSetting } of [...options.services, ...ownPorts]) {
     if (!(await isPortFree(options.host, port))) {
-      throw new LaunchError(
-        `port ${port} on ${options.host} (${name}) is in use. Stop what uses it, or set ${portSetting} to another port.`,
-      );
+      throw portInUse(options.host, { name, port, portSetting });
     }
   }
 }

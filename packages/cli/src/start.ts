@@ -5,7 +5,13 @@ import { s3ObjectCreatedEvent } from '@stratus/aws/events';
 import { createLogger, loadSettingsOrExit, prefersPrettyOutput } from '@stratus/core';
 import { createDashboard } from './dashboard-server.js';
 import { DeliveryLoop } from './delivery-loop.js';
-import { assertLaunchable, LaunchError, launchPlatform, type RunningPlatform } from './launcher.js';
+import {
+  assertLaunchable,
+  LaunchError,
+  launchPlatform,
+  portInUse,
+  type RunningPlatform,
+} from './launcher.js';
 import {
   LOCAL_GROUND_TRUTH_BUCKET,
   LOCAL_RESULTS_PREFIX,
@@ -116,7 +122,11 @@ try {
   );
   const [launched, dashboardUrl] = await Promise.all([
     launching,
-    dashboard.listen(),
+    dashboard.listen().catch((error: NodeJS.ErrnoException) => {
+      // Taken since the check at start: the same one-line message as then.
+      if (error.code !== 'EADDRINUSE') throw error;
+      throw portInUse(settings.HOST, dashboardPort);
+    }),
     // Identity writes profiles only on a sign-in, well after this.
     standIns.dynamoDb.createTable(LOCAL_USERS_TABLE, 'userId'),
   ]);

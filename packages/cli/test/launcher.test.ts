@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '@stratus/core';
-import { freePort } from '@stratus/test-peers';
+import { freeSpawnPort } from '@stratus/test-peers';
 import { describe, expect, it } from 'vitest';
 import { LaunchError, type LocalService, launchPlatform } from '../src/index.js';
 
@@ -17,7 +17,7 @@ async function fixtureService(name: string, args: string[] = []): Promise<LocalS
     entry: 'packages/cli/test/fixtures/ready-service.mjs',
     args,
     portSetting: `${name.toUpperCase()}_PORT`,
-    port: await freePort(),
+    port: await freeSpawnPort(),
     env: { SERVICE_NAME: name },
   };
 }

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { freePort } from '@stratus/test-peers';
+import { freeSpawnPort } from '@stratus/test-peers';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -31,10 +31,10 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   workDir = await mkdtemp(join(tmpdir(), 'stratus-local-'));
   const ports = {
-    FILE_PROCESSING_PORT: await freePort(),
-    EVAL_METRICS_PORT: await freePort(),
-    IDENTITY_PORT: await freePort(),
-    DASHBOARD_PORT: await freePort(),
+    FILE_PROCESSING_PORT: await freeSpawnPort(),
+    EVAL_METRICS_PORT: await freeSpawnPort(),
+    IDENTITY_PORT: await freeSpawnPort(),
+    DASHBOARD_PORT: await freeSpawnPort(),
   };
   launcher = spawn(process.execPath, [launcherEntry], {
     cwd: workDir,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { freePort } from '@stratus/test-peers';
+import { freeSpawnPort } from '@stratus/test-peers';
 import { describe, expect, it } from 'vitest';
 
 /** `npm start` as a user runs it: bin/stratus-local.mjs, which builds what changed and starts dist/start.js. */
@@ -38,9 +38,9 @@ describe('npm start: the usual troubles, each told in a line', () => {
     const port = (taken.address() as { port: number }).port;
     try {
       const { code, stderr } = await runStart({
-        FILE_PROCESSING_PORT: String(await freePort()),
-        EVAL_METRICS_PORT: String(await freePort()),
-        IDENTITY_PORT: String(await freePort()),
+        FILE_PROCESSING_PORT: String(await freeSpawnPort()),
+        EVAL_METRICS_PORT: String(await freeSpawnPort()),
+        IDENTITY_PORT: String(await freeSpawnPort()),
         DASHBOARD_PORT: String(port),
       });
       expect(code).toBe(1);
