@@ -7,23 +7,15 @@
 // Needs the build (`npm run bench` builds first). Knob: BENCH_ROUNDS (default 3).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { freeSpawnPort } from '@stratus/test-peers';
 import { repoRoot, writeResult } from '../lib/result.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TARGET_MS = 3000;
 const launcher = join(repoRoot, 'packages/cli/bin/stratus-local.mjs');
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Spawns, resolves with the ms until `readyLine` is printed, then stops the process and waits for it. */
 async function timeToLine(args, env, readyLine) {
@@ -52,10 +44,10 @@ async function startPlatform(stateDir) {
   return timeToLine(
     [launcher],
     {
-      FILE_PROCESSING_PORT: String(await freePort()),
-      EVAL_METRICS_PORT: String(await freePort()),
-      IDENTITY_PORT: String(await freePort()),
-      DASHBOARD_PORT: String(await freePort()),
+      FILE_PROCESSING_PORT: String(await freeSpawnPort()),
+      EVAL_METRICS_PORT: String(await freeSpawnPort()),
+      IDENTITY_PORT: String(await freeSpawnPort()),
+      DASHBOARD_PORT: String(await freeSpawnPort()),
       LOCAL_DATA_DIR: join(stateDir, 'data'),
       LOCAL_STATE_DIR: join(stateDir, '.stratus'),
       LOG_LEVEL: 'info',

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import type { CreatedObject } from '@stratus/aws/events';
 import type { Logger } from '@stratus/core';
+import { readJsonFile, writeJsonFile } from './json-file.js';
 
 /** One file of the watched folder as a scan saw it. */
 export interface ScannedFile {
@@ -74,7 +75,7 @@ export class DeliveryLoop {
   }
 
   async start(): Promise<void> {
-    this.ledger = await readLedger(this.options.ledgerFile);
+    this.ledger = (await readJsonFile<DeliveryLedger>(this.options.ledgerFile)) ?? {};
     await mkdir(this.bucketDir, { recursive: true });
     const tick = () => {
       this.running = this.scanOnce()
@@ -131,7 +132,7 @@ export class DeliveryLoop {
           );
       }
     }
-    if (delivered > 0) await writeLedger(this.options.ledgerFile, this.ledger);
+    if (delivered > 0) await writeJsonFile(this.options.ledgerFile, this.ledger);
     return delivered;
   }
 }
@@ -159,18 +160,4 @@ async function md5Of(path: string): Promise<string> {
   const hash = createHash('md5');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-async function readLedger(path: string): Promise<DeliveryLedger> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as DeliveryLedger;
-  } catch {
-    return {};
-  }
-}
-
-async function writeLedger(path: string, ledger: DeliveryLedger): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(`${path}.partial`, JSON.stringify(ledger, null, 2));
-  await rename(`${path}.partial`, path);
 }

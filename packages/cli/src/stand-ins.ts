@@ -1,6 +1,6 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   generateSnsPeerKeys,
   type PeerCredentials,
@@ -8,6 +8,7 @@ import {
   type SnsPeerKeys,
   StsPeer,
 } from '@stratus/test-peers';
+import { readJsonFile, writeJsonFile } from './json-file.js';
 import { LOCAL_AUTH_ROLE_ARN, LOCAL_FILES_TOPIC_ARN, LOCAL_FIREBASE_PROJECT_ID } from './local-platform.js';
 import { LocalDynamoDb } from './stand-ins/local-dynamodb.js';
 import { LocalFirebase } from './stand-ins/local-firebase.js';
@@ -44,7 +45,7 @@ export interface StandInOptions {
   snsKeysFile: string;
   /** The launcher's NODE_EXTRA_CA_CERTS, kept in the bundle the services get. */
   inheritedExtraCaCertificates?: string;
-  /** The launcher's state folder: keys are kept there between runs. */
+  /** The launcher's state folder: the certificate bundle for NODE_EXTRA_CA_CERTS is written there. */
   stateDir: string;
   /** packages/cli/samples. */
   samplesDir: string;
@@ -118,18 +119,20 @@ export async function startLocalStandIns(options: StandInOptions): Promise<Local
  * second of CPU) and kept there. `npm ci` makes them (bin/prepare-local.mjs), so a first start does not.
  */
 export async function ensureLocalSnsKeys(file: string): Promise<SnsPeerKeys> {
-  try {
-    const kept = JSON.parse(await readFile(file, 'utf8')) as SnsPeerKeys;
-    const validTo = Date.parse(new X509Certificate(kept.tls.cert).validTo);
-    if (validTo - Date.now() > 24 * 60 * 60_000) return kept;
-  } catch {
-    // none kept yet, or unreadable: made below
-  }
+  const kept = await readJsonFile<SnsPeerKeys>(file);
+  if (kept && hasADayLeft(kept)) return kept;
   const keys = await generateSnsPeerKeys(
     `/SimpleNotificationService-${randomBytes(16).toString('hex')}.pem`,
     KEY_LIFETIME_DAYS,
   );
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, JSON.stringify(keys), { mode: 0o600 });
+  await writeJsonFile(file, keys, { mode: 0o600 });
   return keys;
+}
+
+function hasADayLeft(keys: SnsPeerKeys): boolean {
+  try {
+    return Date.parse(new X509Certificate(keys.tls.cert).validTo) - Date.now() > 24 * 60 * 60_000;
+  } catch {
+    return false; // not a certificate: made anew
+  }
 }

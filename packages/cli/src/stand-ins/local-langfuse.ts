@@ -1,5 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { LangfusePeer, type LangfusePeerScore, type LangfusePeerTrace } from '@stratus/test-peers';
+import { readJsonFile, writeJsonFile } from '../json-file.js';
 
 /** A sample trace as shipped: dated by its age, so the sample always looks recent. */
 export interface SampleTrace extends Omit<LangfusePeerTrace, 'timestamp'> {
@@ -32,7 +32,7 @@ export class LocalLangfuse {
   ) {}
 
   static async start(samples: SampleTrace[], stateFile: string): Promise<LocalLangfuse> {
-    const saved = await readState(stateFile);
+    const saved = await readJsonFile<SavedState>(stateFile);
     const seededAt = saved?.seededAt ?? Date.now();
     const peer = await LangfusePeer.start();
     peer.addTraces(
@@ -69,15 +69,6 @@ export class LocalLangfuse {
     if (this.peer.counts.scorePosts === this.savedWrites) return;
     this.savedWrites = this.peer.counts.scorePosts;
     const state: SavedState = { seededAt: this.seededAt, scores: [...this.peer.scores.values()] };
-    await writeFile(`${this.stateFile}.partial`, JSON.stringify(state));
-    await rename(`${this.stateFile}.partial`, this.stateFile);
-  }
-}
-
-async function readState(path: string): Promise<SavedState | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as SavedState;
-  } catch {
-    return undefined;
+    await writeJsonFile(this.stateFile, state);
   }
 }
