@@ -125,6 +125,29 @@ export function localServicePlacements(settings: LocalPlatformSettings): Service
 }
 
 /**
+ * The Langfuse evaluation metrics and the dashboard both talk to: the caller's when all three LANGFUSE_*
+ * settings are given, else the local one.
+ */
+export function langfuseConnection(
+  settings: LocalPlatformSettings,
+  standIns: { langfuse: { url: string; publicKey: string; secretKey: string } },
+): { baseUrl: string; publicKey: string; secretKey: string; local: boolean } {
+  const {
+    LANGFUSE_BASE_URL: baseUrl,
+    LANGFUSE_PUBLIC_KEY: publicKey,
+    LANGFUSE_SECRET_KEY: secretKey,
+  } = settings;
+  return baseUrl && publicKey && secretKey
+    ? { baseUrl, publicKey, secretKey, local: false }
+    : {
+        baseUrl: standIns.langfuse.url,
+        publicKey: standIns.langfuse.publicKey,
+        secretKey: standIns.langfuse.secretKey,
+        local: true,
+      };
+}
+
+/**
  * Every service the local platform runs, with the settings that make it work with no cloud account:
  * job state in PGlite under LOCAL_STATE_DIR, objects under LOCAL_DATA_DIR, AWS APIs answered by the
  * local stand-ins. A variable set in the launcher's own environment wins over these defaults, which is
@@ -167,22 +190,20 @@ function localServiceEnvironments(
     // The SDK's notice that it will need Node 22 from 2027 (known: see DESIGN notes), once per process.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
-  const langfuse: Record<string, string> =
-    settings.LANGFUSE_BASE_URL && settings.LANGFUSE_PUBLIC_KEY && settings.LANGFUSE_SECRET_KEY
+  const connection = langfuseConnection(settings, standIns);
+  const langfuse: Record<string, string> = {
+    LANGFUSE_BASE_URL: connection.baseUrl,
+    LANGFUSE_PUBLIC_KEY: connection.publicKey,
+    LANGFUSE_SECRET_KEY: connection.secretKey,
+    // The local Langfuse holds a sample of recent traces: score them as they come.
+    ...(connection.local
       ? {
-          LANGFUSE_BASE_URL: settings.LANGFUSE_BASE_URL,
-          LANGFUSE_PUBLIC_KEY: settings.LANGFUSE_PUBLIC_KEY,
-          LANGFUSE_SECRET_KEY: settings.LANGFUSE_SECRET_KEY,
-        }
-      : {
-          LANGFUSE_BASE_URL: standIns.langfuse.url,
-          LANGFUSE_PUBLIC_KEY: standIns.langfuse.publicKey,
-          LANGFUSE_SECRET_KEY: standIns.langfuse.secretKey,
-          // The local Langfuse holds a sample of recent traces: score them as they come.
           POLL_INTERVAL: '2s',
           INGESTION_DELAY: '0s',
           POLL_START_AT: standIns.langfuse.tracesSince.toISOString(),
-        };
+        }
+      : {}),
+  };
   return {
     'file-processing': {
       ...common,
