@@ -33,6 +33,15 @@ export interface ReceivedSpan {
   endTimeUnixNano: string;
 }
 
+export interface OtlpReceiverOptions {
+  /**
+   * Called for each export request (1-based) before it is read: resolve to an HTTP status to refuse it
+   * with (e.g. 503 to make the exporter retry), or to undefined to accept it. May wait, to play a
+   * collector that is slow to answer.
+   */
+  refuse?: (request: number) => Promise<number | undefined> | number | undefined;
+}
+
 export interface OtlpReceiver {
   /** Base URL to give as OTLP_ENDPOINT, e.g. `http://127.0.0.1:43121`. */
   readonly url: string;
@@ -40,6 +49,8 @@ export interface OtlpReceiver {
   spans(): ReceivedSpan[];
   /** Number of export requests accepted. */
   exportCount(): number;
+  /** The accepted export requests' bodies, parsed, in arrival order (for checking the wire format). */
+  exportBodies(): unknown[];
   /** Resolves with all spans once `ready(all)` is true; rejects after `timeoutMs` naming what arrived. */
   waitForSpans(ready: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
   /** Forgets received spans. */
@@ -81,9 +92,11 @@ interface ExportTraceServiceRequest {
 
 const HEX_ID = /^[0-9a-f]+$/;
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   let received: ReceivedSpan[] = [];
+  let bodies: unknown[] = [];
   let exports = 0;
+  let requests = 0;
   const waiters = new Set<() => void>();
 
   const server = createServer(async (request, response) => {
@@ -97,13 +110,21 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     if (!type.startsWith('application/json')) {
       return reply(415, { message: `only OTLP/JSON is accepted, got ${type || 'no content-type'}` });
     }
+    const refusal = await options.refuse?.(++requests);
+    if (refusal !== undefined) {
+      request.resume();
+      return reply(refusal, { message: `refused with ${refusal} by the test` });
+    }
+    let body: unknown;
     let spans: ReceivedSpan[];
     try {
-      spans = decodeExport(JSON.parse(await bodyOf(request)) as ExportTraceServiceRequest);
+      body = JSON.parse(await bodyOf(request));
+      spans = decodeExport(body as ExportTraceServiceRequest);
     } catch (error) {
       return reply(400, { message: (error as Error).message });
     }
     received.push(...spans);
+    bodies.push(body);
     exports++;
     for (const wake of waiters) wake();
     reply(200, { partialSuccess: {} });
@@ -115,8 +136,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     url: `http://127.0.0.1:${port}`,
     spans: () => [...received],
     exportCount: () => exports,
+    exportBodies: () => [...bodies],
     clear: () => {
       received = [];
+      bodies = [];
     },
     waitForSpans(ready, timeoutMs = 5_000) {
       return new Promise((resolve, reject) => {

@@ -3,6 +3,7 @@ import underPressure from '@fastify/under-pressure';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   LogController,
   type RawReplyDefaultExpression,
@@ -11,7 +12,7 @@ import Fastify, {
 } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { ServiceError } from '../errors.js';
-import { currentLogContext, withLogContext } from '../logging/log-context.js';
+import { currentLogContext, currentTraceContext, withRequestContext } from '../logging/log-context.js';
 import { createLogger } from '../logging/logger.js';
 import type { BaseServiceSettings, HttpSettings } from '../settings/schemas.js';
 import type { Tracing } from '../tracing/configure-tracing.js';
@@ -101,7 +102,19 @@ class RequestLogLine {
 }
 
 const REQUEST_LOG_LINE = Symbol('stratus.requestLogLine');
-type LoggedRequest = FastifyRequest & { [REQUEST_LOG_LINE]: RequestLogLine | null };
+/** The trace context the request runs in, to enter again if body parsing lost it. */
+const REQUEST_TRACE_CONTEXT = Symbol('stratus.requestTraceContext');
+type LoggedRequest = FastifyRequest & {
+  [REQUEST_LOG_LINE]: RequestLogLine | null;
+  [REQUEST_TRACE_CONTEXT]: unknown;
+};
+type RequestSpanStarter = (request: FastifyRequest, reply: FastifyReply) => unknown;
+
+/** Inside the request's context, so the line carries the trace ids. */
+function logRequestStarted(request: FastifyRequest, line: RequestLogLine, done: () => void): void {
+  request.log.info(line);
+  done();
+}
 
 /** Builds a fastify 5 service with the Stratus request logging, error model, health, readiness and stats. */
 export async function createService(options: CreateServiceOptions): Promise<Service> {
@@ -136,29 +149,39 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
 
   app.setValidatorCompiler(zodValidatorCompiler);
   app.decorateRequest(REQUEST_LOG_LINE, null);
+  app.decorateRequest(REQUEST_TRACE_CONTEXT, null);
 
-  // First, so the request span is current in every hook after it and log lines carry its trace id.
+  // The request span starts first thing in the kit's onRequest hook, so it is current in every hook
+  // after it and log lines carry its trace id. (A Tracing without requestSpans adds its own hook,
+  // first, and the kit keeps the context that hook entered.)
+  let startRequestSpan: RequestSpanStarter | undefined;
   if (options.tracing?.enabled) {
     const tracing = options.tracing;
-    await tracing.instrumentService(app as unknown as FastifyInstance);
+    const traced = app as unknown as FastifyInstance;
+    if (tracing.requestSpans) startRequestSpan = await tracing.requestSpans(traced);
+    else await tracing.instrumentService(traced);
     // First registered, so it runs last: spans of the final requests and shutdown hooks are exported.
     shutdownHooks.push({ name: 'tracing', close: () => tracing.forceFlush() });
   }
 
-  // Everything after onRequest runs inside the request's log context. Body parsing leaves it
-  // (stream events), so preValidation enters it again.
+  // Everything after onRequest runs inside the request's context: its log fields and its trace,
+  // entered together (one AsyncLocalStorage run). Should body parsing leave it (stream events),
+  // preValidation enters it again.
   app.addHook('onRequest', (request, reply, done) => {
     stats.requestStarted();
     reply.raw.on('close', requestEnded);
     reply.header('x-request-id', request.id);
     const line = new RequestLogLine(request);
-    (request as LoggedRequest)[REQUEST_LOG_LINE] = line;
-    request.log.info(line);
-    withLogContext({ request_id: request.id }, done);
+    const logged = request as LoggedRequest;
+    logged[REQUEST_LOG_LINE] = line;
+    const traceContext = startRequestSpan ? startRequestSpan(request, reply) : currentTraceContext();
+    logged[REQUEST_TRACE_CONTEXT] = traceContext;
+    withRequestContext({ request_id: request.id }, traceContext, logRequestStarted, request, line, done);
   });
   app.addHook('preValidation', (request, _reply, done) => {
     if (currentLogContext()?.request_id === request.id) done();
-    else withLogContext({ request_id: request.id }, done);
+    else
+      withRequestContext({ request_id: request.id }, (request as LoggedRequest)[REQUEST_TRACE_CONTEXT], done);
   });
   // A keep-alive connection would hold the closing server open after its last response.
   app.addHook('onSend', (_request, reply, payload, done) => {

@@ -33,6 +33,20 @@ export function currentTraceContext(): unknown {
   return storage.getStore()?.trace;
 }
 
+/**
+ * Runs `fn(...args)` with `fields` added to the current log context and `trace` as the trace
+ * context: the HTTP kit enters both for a request at once.
+ */
+export function withRequestContext<A extends unknown[], R>(
+  fields: LogContext,
+  trace: unknown,
+  fn: (...args: A) => R,
+  ...args: A
+): R {
+  const current = storage.getStore()?.fields;
+  return storage.run({ fields: current ? { ...current, ...fields } : fields, trace }, fn, ...args);
+}
+
 /** Runs `fn(...args)` with `trace` as the trace context, in the current log context. */
 export function withTraceContext<A extends unknown[], R>(
   trace: unknown,

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AwsSettings, BaseServiceSettings, TracingSettings } from '../settings/schemas.js';
 import type { XRayTracingSettings } from './tracing-settings.js';
 
@@ -19,6 +19,13 @@ export interface Tracing {
    * app, before its routes are added.
    */
   instrumentService(app: FastifyInstance): Promise<void>;
+  /**
+   * For the HTTP kit, which enters one context per request for its log fields and the trace
+   * together: what `instrumentService` does but its onRequest hook, and the function that hook
+   * would call, which starts the request's span and returns the trace context to run the request
+   * in (opaque here; undefined for probes). Absent where requests are not traced this way.
+   */
+  requestSpans?(app: FastifyInstance): Promise<(request: FastifyRequest, reply: FastifyReply) => unknown>;
   /** Exports every finished span now (tests, and before a Lambda freezes). */
   forceFlush(): Promise<void>;
   /** Flushes, stops the exporters and unregisters the global tracer; configureTracing may run again. */

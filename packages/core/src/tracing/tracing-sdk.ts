@@ -14,16 +14,21 @@ import {
   BatchSpanProcessor,
   ParentBasedSampler,
   type Sampler,
-  type SpanExporter,
+  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance } from 'fastify';
 import { AwsSdkInstrumentation } from './aws-sdk-instrumentation.js';
 import type { Tracing, TracingSetup } from './configure-tracing.js';
 import { JsonLinesSpanExporter } from './json-lines-exporter.js';
-import { OtlpJsonSpanExporter } from './otlp-json-exporter.js';
+import { OtlpBatchSpanProcessor } from './otlp-batch-span-processor.js';
 import { parseSamplingRules, type SamplingRule } from './sampling/sampling-rules.js';
 import { XRayRulesSampler } from './sampling/xray-rules-sampler.js';
-import { DecidedFirstSampler, traceRequests } from './server-spans.js';
+import {
+  DecidedFirstSampler,
+  requestSpanStarter,
+  type ServerSpanOptions,
+  traceRequests,
+} from './server-spans.js';
 import { SharedContextManager } from './shared-context-manager.js';
 import { XRAY_SERVICE_TYPES } from './tracing-settings.js';
 
@@ -32,7 +37,7 @@ import { XRAY_SERVICE_TYPES } from './tracing-settings.js';
  * enough to ride out a slow collector for a second at 8,000 spans/s without dropping any, and at
  * most 1 s before a quiet service's spans go out, so a developer sees a request's spans right away.
  */
-const BATCHING = { maxQueueSize: 8192, scheduledDelayMillis: 1000 };
+const BATCHING = { maxExportBatchSize: 512, maxQueueSize: 8192, scheduledDelayMillis: 1000 };
 
 let active: Tracing | undefined;
 
@@ -55,7 +60,7 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
   const rootSampler = samplerOf(settings, resource, rules);
   const sampler = new DecidedFirstSampler(rootSampler);
   const idGenerator = new AWSXRayIdGenerator();
-  const exporters = exportersOf(settings);
+  const spanProcessors = spanProcessorsOf(settings);
   const sdk = new NodeSDK({
     resource,
     autoDetectResources: false,
@@ -65,7 +70,7 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
       propagators: [new W3CTraceContextPropagator(), new AWSXRayPropagator(), new W3CBaggagePropagator()],
     }),
     sampler,
-    spanProcessors: exporters.map((exporter) => new BatchSpanProcessor(exporter, BATCHING)),
+    spanProcessors,
     // Logs stay with pino (trace ids are added to each line); no OTLP log export. No metrics either:
     // left unset, the SDK would export them to localhost:4318 and, with no collector there, hold
     // shutdown for ~9 s of retries.
@@ -81,15 +86,18 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
   });
   sdk.start();
 
+  const serverSpans: ServerSpanOptions = {
+    samplingReadsHost: settings.TRACING_SAMPLER === 'xray-remote' || rules.some((rule) => rule.Host !== '*'),
+    sampler,
+    idGenerator,
+  };
   const tracing: Tracing = {
     enabled: true,
     async instrumentService(app: FastifyInstance) {
-      traceRequests(app, {
-        samplingReadsHost:
-          settings.TRACING_SAMPLER === 'xray-remote' || rules.some((rule) => rule.Host !== '*'),
-        sampler,
-        idGenerator,
-      });
+      traceRequests(app, serverSpans);
+    },
+    async requestSpans(app: FastifyInstance) {
+      return requestSpanStarter(app, serverSpans);
     },
     async forceFlush() {
       const provider = (trace.getTracerProvider() as ProxyTracerProvider).getDelegate() as {
@@ -101,14 +109,10 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
       if (active !== tracing) return;
       active = undefined;
       if (rootSampler instanceof AWSXRayRemoteSampler) rootSampler.stopPollers();
-      // One last attempt for what is still queued, and no waiting on a retry backoff.
-      const otlpExporters = exporters.filter((exporter) => exporter instanceof OtlpJsonSpanExporter);
-      for (const exporter of otlpExporters) exporter.stopRetrying();
       try {
+        // The OTLP processor gives what is still queued one last attempt, with no retry backoff.
         await sdk.shutdown();
       } finally {
-        // The SDK skips the exporters' shutdown when the last export failed: close their sockets anyway.
-        await Promise.all(otlpExporters.map((exporter) => exporter.shutdown()));
         trace.disable();
         context.disable();
         propagation.disable();
@@ -158,18 +162,19 @@ function samplingRulesOf(settings: TracingSetup): SamplingRule[] {
   return parseSamplingRules('[]', 'default rules');
 }
 
-function exportersOf(settings: TracingSetup): SpanExporter[] {
+function spanProcessorsOf(settings: TracingSetup): SpanProcessor[] {
   const exporter = settings.TRACING_EXPORTER ?? 'otlp';
-  const exporters: SpanExporter[] = [];
+  const processors: SpanProcessor[] = [];
   if (exporter === 'otlp' || exporter === 'otlp-and-file') {
     const url = new URL(
       'v1/traces',
       settings.OTLP_ENDPOINT.endsWith('/') ? settings.OTLP_ENDPOINT : `${settings.OTLP_ENDPOINT}/`,
     );
-    exporters.push(new OtlpJsonSpanExporter({ url: url.href }));
+    processors.push(new OtlpBatchSpanProcessor({ url: url.href, ...BATCHING }));
   }
   if (exporter === 'file' || exporter === 'otlp-and-file') {
-    exporters.push(new JsonLinesSpanExporter(settings.TRACES_FILE ?? '.stratus/traces.jsonl'));
+    const file = new JsonLinesSpanExporter(settings.TRACES_FILE ?? '.stratus/traces.jsonl');
+    processors.push(new BatchSpanProcessor(file, BATCHING));
   }
-  return exporters;
+  return processors;
 }
