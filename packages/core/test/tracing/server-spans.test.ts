@@ -1,15 +1,16 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '@stratus/test-peers';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceError } from '../../src/errors.js';
 import { configureTracing, type Tracing } from '../../src/tracing/configure-tracing.js';
 import { captureSubsegment } from '../../src/tracing/xray-vocabulary.js';
 import { type RunningService, startTestService } from '../support/service-under-test.js';
 
-// /orders/* is always sampled, everything else never (no reservoir either).
+// /orders* is always sampled, everything else never (no reservoir either).
 const RULES = JSON.stringify([
   { RuleName: 'orders', Priority: 1, ReservoirSize: 0, FixedRate: 1, URLPath: '/orders*' },
   { RuleName: 'Default', Priority: 10000, ReservoirSize: 0, FixedRate: 0 },
@@ -110,9 +111,11 @@ describe('the SERVER span of each request', () => {
     });
     // Query strings can hold tokens: they stay out of the span.
     expect(JSON.stringify(span)).not.toContain('expand=lines');
-    // The request's log lines carry its trace.
+    // The request's log lines carry its trace, request_started (written as the span starts) too.
     const logged = service.logs.events('order_read').at(-1);
     expect(logged).toMatchObject({ trace_id: span?.traceId, span_id: span?.spanId });
+    const started = service.logs.events('request_started').find((line) => line.path === '/orders/o-7');
+    expect(started).toMatchObject({ trace_id: span?.traceId, span_id: span?.spanId });
   });
 
   it('records a failure of the service as an error with the exception, but not a client error', async () => {
@@ -217,5 +220,28 @@ describe('the SERVER span of each request', () => {
     const spans = await receiver.waitForSpans((all) => all.some((s) => s.traceId === caller));
     const server = spans.find((s) => s.traceId === caller && s.kind === 2);
     expect(server).toMatchObject({ name: 'GET /reports/daily', parentSpanId: callerSpan });
+  });
+});
+
+describe('a bare fastify app', () => {
+  it('gets the same SERVER span through instrumentService, current in its handler', async () => {
+    const app = Fastify();
+    await tracing.instrumentService(app);
+    let handlerTraceId: string | undefined;
+    app.get('/orders-archive/:id', async () => {
+      handlerTraceId = trace.getActiveSpan()?.spanContext().traceId;
+      return {};
+    });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      expect((await untraced(() => fetch(`${url}/orders-archive/a-1`))).status).toBe(200);
+      await tracing.forceFlush();
+      const spans = await receiver.waitForSpans((all) => all.some((s) => s.name === 'GET /orders-archive/:id'));
+      const span = spans.find((s) => s.name === 'GET /orders-archive/:id');
+      expect(span).toMatchObject({ kind: 2, attributes: { 'http.response.status_code': 200 } });
+      expect(handlerTraceId).toBe(span?.traceId);
+    } finally {
+      await app.close();
+    }
   });
 });
