@@ -26,6 +26,13 @@ const MAX_BACKOFF_MS = 5_000;
 /** Bytes first set aside for a scope's spans in a batch; a batch's buffer starts at its scope's last size. */
 const FIRST_SCOPE_BYTES = 64 * 1024;
 const COMMA = 0x2c;
+/**
+ * Ended spans are written into the batch 32 at a time: a tight loop over a few spans runs faster
+ * (warm caches and code) than writing each one between two requests' work, and 32 spans still die
+ * young. bench/tracing at 100 %: 1 at a time 0.558, 16 0.598, 32 0.610 of untraced throughput in one
+ * run; 128 was worse than 1 (spans kept that long are promoted again).
+ */
+const WRITE_EVERY = 32;
 
 export interface OtlpBatchSpanProcessorOptions {
   /** The collector's traces URL, e.g. `http://127.0.0.1:4318/v1/traces`. */
@@ -63,8 +70,8 @@ interface SealedBatch {
  * time, and a batch the collector refuses for now (429/502/503/504, no connection) is sent again
  * with backoff (1 s, x1.5, at most 5 attempts) while the process runs.
  *
- * Unlike the stock pair it writes each span into its batch as OTLP/JSON bytes the moment the span
- * ends, instead of keeping the span until the batch is serialized: a span then dies young, in V8's
+ * Unlike the stock pair it writes spans into their batch as OTLP/JSON bytes as they end (a few at a
+ * time), instead of keeping them until the batch is serialized: a span then dies young, in V8's
  * cheap young-generation collection, where a kept one was promoted and collected in the old
  * generation, and no transformer object tree is built per batch (together about two thirds of what a
  * sampled request cost, see bench/tracing). And once `stopRetrying()` (or `shutdown()`) is called each
@@ -82,6 +89,8 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
 
   /** The batch being filled, by scope (one tracer's scope object is shared by all its spans). */
   private open = new Map<InstrumentationScope, ScopeSpans>();
+  /** Spans of the open batch not written into it yet (fewer than WRITE_EVERY). */
+  private readonly ended: ReadableSpan[] = [];
   private openCount = 0;
   private openTimer: NodeJS.Timeout | undefined;
   private resource: Resource | undefined;
@@ -115,15 +124,8 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
         diag.warn(`OTLP export falls behind: dropping spans beyond the queue of ${this.maxQueueSize}`);
       return;
     }
-    this.resource ??= span.resource;
-    const scope = span.instrumentationScope;
-    let spans = this.open.get(scope);
-    if (spans === undefined) {
-      const size = this.lastScopeBytes.get(scope) ?? FIRST_SCOPE_BYTES;
-      spans = { bytes: Buffer.allocUnsafe(size), length: 0, count: 0 };
-      this.open.set(scope, spans);
-    }
-    append(spans, otlpSpanJson(span));
+    this.ended.push(span);
+    if (this.ended.length >= WRITE_EVERY) this.writeEnded();
     if (++this.openCount >= this.maxExportBatchSize) this.seal();
     else if (this.openTimer === undefined) {
       this.openTimer = setTimeout(() => this.seal(), this.scheduledDelayMillis);
@@ -156,8 +158,27 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
     }
   }
 
+  /** Writes the ended spans into the open batch, each under its scope. */
+  private writeEnded(): void {
+    const ended = this.ended;
+    for (let i = 0; i < ended.length; i++) {
+      const span = ended[i] as ReadableSpan;
+      this.resource ??= span.resource;
+      const scope = span.instrumentationScope;
+      let spans = this.open.get(scope);
+      if (spans === undefined) {
+        const size = this.lastScopeBytes.get(scope) ?? FIRST_SCOPE_BYTES;
+        spans = { bytes: Buffer.allocUnsafe(size), length: 0, count: 0 };
+        this.open.set(scope, spans);
+      }
+      append(spans, otlpSpanJson(span));
+    }
+    ended.length = 0;
+  }
+
   /** Closes the open batch into an export request body and queues it. */
   private seal(): void {
+    this.writeEnded();
     clearTimeout(this.openTimer);
     this.openTimer = undefined;
     if (this.openCount === 0 || this.resource === undefined) return;

@@ -8,7 +8,7 @@ import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
  * receivers read it: ids as hex, times as decimal strings of nanoseconds), written straight from
  * the SDK's spans. It says the same as `@opentelemetry/otlp-transformer`'s `JsonTraceSerializer`
  * (the tests hold the two equal), but one span at a time and as text: the batch processor writes
- * each span into its batch's bytes when the span ends, so no span object, and no object tree of the
+ * spans into their batch's bytes as they end, so no span object, and no object tree of the
  * transformer's, lives until the batch is sent. Those long-lived objects, promoted out of V8's young
  * generation, were the largest share of what a sampled request cost (see bench/tracing).
  */
