@@ -6,10 +6,14 @@
 // request is read from /proc too: on a busy machine req/s follows whichever process the scheduler
 // favoured, while CPU per request (whose inverse is the throughput a core would give) holds steady.
 // The load average is recorded with every round.
-import { spawn } from 'node:child_process';
+// Where taskset and two CPUs are there, the servers run on CPU 1 and the load generator (this
+// process) and the receiver on CPU 0: unpinned, which server shared a CPU with the load generator
+// moved its CPU per request by up to 20 % between two identical servers. Each server is warmed up for
+// 5 s first: the sampled path of the 5 % server is compiled late, and its first rounds ran slow.
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
@@ -19,6 +23,19 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const CONNECTIONS = 50;
 const MODES = ['off', 'sampled-100', 'sampled-5'];
+const WARM_UP_SECONDS = 5;
+
+/** Pins this process to CPU 0 and returns how to start a server on CPU 1, or null where it cannot. */
+function pinning() {
+  if (availableParallelism() < 2) return null;
+  try {
+    execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
+    return (args) => ['taskset', ['-c', '1', process.execPath, ...args]];
+  } catch {
+    return null;
+  }
+}
+const onServerCpu = pinning();
 
 const collector = spawn(process.execPath, [join(repoRoot, 'bench', 'tracing', 'collector.mjs')], {
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -30,7 +47,9 @@ const [collectorUrl] = await once(collectorLines, 'line');
 const logDir = mkdtempSync(join(tmpdir(), 'stratus-bench-tracing-'));
 
 async function startServer(mode) {
-  const child = spawn(process.execPath, [join(repoRoot, 'bench', 'tracing', 'server.mjs'), mode], {
+  const args = [join(repoRoot, 'bench', 'tracing', 'server.mjs'), mode];
+  const [command, commandArgs] = onServerCpu ? onServerCpu(args) : [process.execPath, args];
+  const child = spawn(command, commandArgs, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, OTLP_ENDPOINT: collectorUrl, LOG_FILE: join(logDir, `${mode}.log`) },
   });
@@ -57,7 +76,7 @@ const servers = Object.fromEntries(
 );
 const runs = Object.fromEntries(MODES.map((mode) => [mode, []]));
 try {
-  for (const mode of MODES) await load(servers[mode].url, 2); // warm-up: JIT, connections, exporter
+  for (const mode of MODES) await load(servers[mode].url, WARM_UP_SECONDS); // JIT, connections, exporter
   for (let round = 0; round < ROUNDS; round++) {
     // Each mode goes first, second and third equally often.
     const order = MODES.map((_, i) => MODES[(i + round) % MODES.length]);
@@ -128,6 +147,7 @@ writeResult({
   spans_received: Number(spansReceived),
   statistic:
     'subject and baseline: median req/s over rounds; ratio: median over rounds of the req/s ratio within a round; cpu_ratio: median over rounds of off CPU µs per request / mode CPU µs per request',
-  setup: `GET /orders/:id JSON with one annotation on the Stratus HTTP kit (request logs to a file), autocannon ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per mode, order rotated, after 2 s warm-up each; three servers in their own processes; tracing on = one SERVER span per request (fastify hooks), trace ids on the log lines, X-Ray rules (reservoir 0, fixed rate 1.0 or 0.05), batch export over OTLP/HTTP JSON to a loopback receiver in its own process`,
+  pinned: onServerCpu ? 'servers on CPU 1; load generator and receiver on CPU 0' : false,
+  setup: `GET /orders/:id JSON with one annotation on the Stratus HTTP kit (request logs to a file), autocannon ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per mode, order rotated, after ${WARM_UP_SECONDS} s warm-up each; three servers in their own processes; tracing on = one SERVER span per request (fastify hooks), trace ids on the log lines, X-Ray rules (reservoir 0, fixed rate 1.0 or 0.05), batch export over OTLP/HTTP JSON to a loopback receiver in its own process`,
   rounds: runs,
 });
