@@ -236,7 +236,9 @@ describe('a bare fastify app', () => {
     try {
       expect((await untraced(() => fetch(`${url}/orders-archive/a-1`))).status).toBe(200);
       await tracing.forceFlush();
-      const spans = await receiver.waitForSpans((all) => all.some((s) => s.name === 'GET /orders-archive/:id'));
+      const spans = await receiver.waitForSpans((all) =>
+        all.some((s) => s.name === 'GET /orders-archive/:id'),
+      );
       const span = spans.find((s) => s.name === 'GET /orders-archive/:id');
       expect(span).toMatchObject({ kind: 2, attributes: { 'http.response.status_code': 200 } });
       expect(handlerTraceId).toBe(span?.traceId);
