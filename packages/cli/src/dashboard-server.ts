@@ -34,6 +34,11 @@ const UPSTREAM_TIMEOUT_MS = 2_000;
 const TRACES_TAIL_BYTES = 2 * 1024 * 1024;
 const LANGFUSE_PAGE_LIMIT = 100;
 const LANGFUSE_MAX_PAGES = 20;
+/**
+ * Scores are read from Langfuse at most this often, whatever the number of open pages (each polls
+ * every 1.5 s): a read is up to 40 page requests, light for the local Langfuse, not for a real one.
+ */
+const SCORES_FRESH_MS = 5_000;
 
 /**
  * The dashboard of the local platform: the page, and a JSON API that gathers what it shows from the
@@ -93,9 +98,8 @@ function dashboardRoutes(
     return { job, report };
   });
 
-  app.get('/api/scores', { logLevel: 'warn' }, async () => ({
-    scores: await evaluationScores(sources.langfuse),
-  }));
+  const scores = sharedRead(SCORES_FRESH_MS, () => evaluationScores(sources.langfuse));
+  app.get('/api/scores', { logLevel: 'warn' }, async () => ({ scores: await scores() }));
 
   const traceList = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
   app.get('/api/traces', { logLevel: 'warn', schema: { querystring: traceList } }, async (request) => {
@@ -150,6 +154,23 @@ async function getJson(
       body?.error?.message ?? body?.message ?? `${upstream} answered ${response.status}`,
     );
   return body;
+}
+
+/**
+ * `read`, shared: a caller within `freshMs` of the start of the last read gets that read's result (or
+ * waits for it while it runs). A failed read is not kept, so the next caller tries again.
+ */
+export function sharedRead<T>(freshMs: number, read: () => Promise<T>, now = Date.now): () => Promise<T> {
+  let last: { startedAt: number; result: Promise<T> } | undefined;
+  return () => {
+    if (last !== undefined && now() - last.startedAt < freshMs) return last.result;
+    const entry = { startedAt: now(), result: read() };
+    last = entry;
+    entry.result.catch(() => {
+      if (last === entry) last = undefined;
+    });
+    return entry.result;
+  };
 }
 
 interface LangfuseScore {

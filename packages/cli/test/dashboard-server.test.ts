@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, loadSettings, type Service } from '@stratus/core';
+import { LangfusePeer } from '@stratus/test-peers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDashboard } from '../src/dashboard-server.js';
+import { createDashboard, sharedRead } from '../src/dashboard-server.js';
 import { localPlatformSettings } from '../src/local-platform.js';
 
 const logger = createLogger(
@@ -128,5 +129,60 @@ describe('the dashboard API', () => {
     });
     expect(accepted.status).toBe(200);
     expect(signIns).toEqual(['ada@example.com']);
+  });
+});
+
+describe('scores from Langfuse', () => {
+  it('are read once for the polls of several pages within 5 s', async () => {
+    const langfuse = await LangfusePeer.start();
+    const settings = loadSettings(localPlatformSettings, { envFile: false, env: { LOG_LEVEL: 'silent' } });
+    const dashboard = await createDashboard(
+      { ...settings, SERVICE_NAME: 'dashboard', PORT: 0 },
+      {
+        services: [],
+        fileProcessingUrl: 'http://127.0.0.1:1',
+        langfuse: { baseUrl: langfuse.url, publicKey: langfuse.publicKey, secretKey: langfuse.secretKey },
+        tracesDir: '/nonexistent',
+        signIn: async () => ({}),
+        staticDir,
+      },
+      logger,
+    );
+    try {
+      const url = await dashboard.listen();
+      const polls = await Promise.all([1, 2, 3].map(() => fetch(`${url}/api/scores`)));
+      expect(polls.map((response) => response.status)).toEqual([200, 200, 200]);
+      expect((await fetch(`${url}/api/scores`)).status).toBe(200);
+      expect(langfuse.requestCount('GET /api/public/v2/scores')).toBe(1);
+    } finally {
+      await dashboard.close();
+      await langfuse.close();
+    }
+  });
+});
+
+describe('sharedRead', () => {
+  it('shares a read in flight and a fresh result, reads again once stale, and forgets a failure', async () => {
+    let clock = 0;
+    let reads = 0;
+    let fail = false;
+    const read = sharedRead(
+      5_000,
+      async () => {
+        reads++;
+        if (fail) throw new Error('Langfuse did not answer');
+        return reads;
+      },
+      () => clock,
+    );
+    expect(await Promise.all([read(), read()])).toEqual([1, 1]);
+    clock = 4_999;
+    expect(await read()).toBe(1);
+    clock = 5_000;
+    fail = true;
+    await expect(read()).rejects.toThrow('did not answer');
+    fail = false;
+    expect(await read()).toBe(3); // the failure was not kept: read again at once
+    expect(reads).toBe(3);
   });
 });
