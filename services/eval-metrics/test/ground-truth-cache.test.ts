@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LocalFolderObjectReader, S3ObjectReader } from '@stratus/aws/objects';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +170,14 @@ cacheBehaviour('S3 (s3rver)', async () => {
     objects: bucketObjects(new S3ObjectReader(s3), BUCKET),
     put: async (key, body) => {
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+      // s3rver has answered an overwrite before a read saw it (a test once read the old LATEST);
+      // S3 itself reads its writes. Wait until this one is visible, so the cache is what is tested.
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const read = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+        if ((await read.Body?.transformToString()) === body) return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error(`s3rver never showed the new ${key}`);
     },
   };
 });
