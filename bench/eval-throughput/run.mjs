@@ -6,11 +6,12 @@
 // with the subject after a warm-up. The replaced service's published figures are recorded apart,
 // labelled as published, not measured here.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mean, repoRoot, writeResult } from '../lib/result.mjs';
+import { cpuSecondsOf } from '../lib/servers.mjs';
 
 const peersDist = join(repoRoot, 'test/peers/dist/index.js');
 const mainDist = join(repoRoot, 'services/eval-metrics/dist/main.js');
@@ -74,11 +75,8 @@ function dataset(count, prefix, base) {
   return { csv: `${rows.join('\n')}\n`, traces };
 }
 
-/** User + system CPU time of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */
-function cpuMsOf(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
+/** User + system CPU time of a process so far, in ms (clock ticks of 10 ms). */
+const cpuMsOf = (pid) => cpuSecondsOf(pid) * 1000;
 
 /** Starts the service on a prepared dataset; resolves once it has scored `count` traces. */
 async function runService({ label, count, concurrency, workdir, peer }) {

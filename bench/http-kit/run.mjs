@@ -3,12 +3,13 @@
 // Bare fastify with no logger at all is measured in the same rounds, for reference.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { repoRoot, writeResult } from '../lib/result.mjs';
+import { cpuSecondsOf } from '../lib/servers.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -24,16 +25,6 @@ async function startServer(mode) {
   });
   const [url] = await once(createInterface({ input: child.stdout }), 'line');
   return { url, cpuSeconds: () => cpuSecondsOf(child.pid), stop: () => child.kill('SIGKILL') };
-}
-
-/**
- * CPU time (user + system) a process has used, from /proc. CPU per request stays meaningful when
- * other work shares the machine, where requests/s alone swings with the load.
- */
-function cpuSecondsOf(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const clockTicksPerSecond = 100;
-  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
 }
 
 async function load(url, seconds) {

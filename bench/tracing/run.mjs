@@ -7,35 +7,29 @@
 // favoured, while CPU per request (whose inverse is the throughput a core would give) holds steady.
 // The load average is recorded with every round.
 // Where taskset and two CPUs are there, the servers run on CPU 1 and the load generator (this
-// process) and the receiver on CPU 0: unpinned, which server shared a CPU with the load generator
-// moved its CPU per request by up to 20 % between two identical servers. Each server is warmed up for
-// 5 s first: the sampled path of the 5 % server is compiled late, and its first rounds ran slow.
-import { execFileSync, spawn } from 'node:child_process';
+// process) and the receiver on CPU 0 (bench/lib/servers.mjs). Each server is warmed up for 5 s
+// first: the sampled path of the 5 % server is compiled late, and its first rounds ran slow.
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { repoRoot, writeResult } from '../lib/result.mjs';
+import {
+  cpuSecondsOf,
+  PINNED_DESCRIPTION,
+  pinLoadGeneratorAndServers,
+  serverCommand,
+} from '../lib/servers.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const CONNECTIONS = 50;
 const MODES = ['off', 'sampled-100', 'sampled-5'];
 const WARM_UP_SECONDS = 5;
-
-/** Pins this process to CPU 0 and returns how to start a server on CPU 1, or null where it cannot. */
-function pinning() {
-  if (availableParallelism() < 2) return null;
-  try {
-    execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
-    return (args) => ['taskset', ['-c', '1', process.execPath, ...args]];
-  } catch {
-    return null;
-  }
-}
-const onServerCpu = pinning();
+const onServerCpu = pinLoadGeneratorAndServers();
 
 const collector = spawn(process.execPath, [join(repoRoot, 'bench', 'tracing', 'collector.mjs')], {
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -47,20 +41,16 @@ const [collectorUrl] = await once(collectorLines, 'line');
 const logDir = mkdtempSync(join(tmpdir(), 'stratus-bench-tracing-'));
 
 async function startServer(mode) {
-  const args = [join(repoRoot, 'bench', 'tracing', 'server.mjs'), mode];
-  const [command, commandArgs] = onServerCpu ? onServerCpu(args) : [process.execPath, args];
+  const [command, commandArgs] = serverCommand(onServerCpu, [
+    join(repoRoot, 'bench', 'tracing', 'server.mjs'),
+    mode,
+  ]);
   const child = spawn(command, commandArgs, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, OTLP_ENDPOINT: collectorUrl, LOG_FILE: join(logDir, `${mode}.log`) },
   });
   const [url] = await once(createInterface({ input: child.stdout }), 'line');
   return { url, cpuSeconds: () => cpuSecondsOf(child.pid), stop: () => child.kill('SIGKILL') };
-}
-
-/** CPU time (user + system) a process has used, from /proc: stays comparable when the machine is busy. */
-function cpuSecondsOf(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function load(url, seconds) {
@@ -147,7 +137,7 @@ writeResult({
   spans_received: Number(spansReceived),
   statistic:
     'subject and baseline: median req/s over rounds; ratio: median over rounds of the req/s ratio within a round; cpu_ratio: median over rounds of off CPU µs per request / mode CPU µs per request',
-  pinned: onServerCpu ? 'servers on CPU 1; load generator and receiver on CPU 0' : false,
+  pinned: onServerCpu ? PINNED_DESCRIPTION : false,
   setup: `GET /orders/:id JSON with one annotation on the Stratus HTTP kit (request logs to a file), autocannon ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per mode, order rotated, after ${WARM_UP_SECONDS} s warm-up each; three servers in their own processes; tracing on = one SERVER span per request (fastify hooks), trace ids on the log lines, X-Ray rules (reservoir 0, fixed rate 1.0 or 0.05), batch export over OTLP/HTTP JSON to a loopback receiver in its own process`,
   rounds: runs,
 });
