@@ -1,9 +1,10 @@
 // What the HTTP benchmarks share about their server processes. Pinning: on a machine of two or more
 // CPUs with taskset, this process (the load generator) on CPU 0 and the servers it starts on CPU 1.
-// Unpinned on a shared 2-vCPU VM, which server happened to share a CPU with the load generator moved its CPU per request by up to 20 % between two identical servers. Pin only
-// where every server measured is the bottleneck (about one CPU busy): a server with CPU to spare
-// wakes for fewer requests at a time, and its CPU per request reads high (bench/http-kit's bare
-// fastify did, pinned, so that benchmark is not).
+// Unpinned on a shared 2-vCPU VM, which server happened to share a CPU with the load generator
+// moved its CPU per request by up to 20 % between two identical servers. Pin only where every
+// server measured is the bottleneck (about one CPU busy): a server with CPU to spare wakes for fewer
+// requests at a time, and its CPU per request reads high (bench/http-kit's bare fastify did, pinned,
+// so that benchmark is not).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
