@@ -18,10 +18,7 @@ const storage = new AsyncLocalStorage<ContextStore>();
 
 /** Runs `fn` with `fields` added to the current log context; every log line inside carries them. */
 export function withLogContext<T>(fields: LogContext, fn: () => T): T {
-  const current = storage.getStore();
-  if (current === undefined) return storage.run({ fields, trace: undefined }, fn);
-  const merged = current.fields ? { ...current.fields, ...fields } : fields;
-  return storage.run({ fields: merged, trace: current.trace }, fn);
+  return withRequestContext(fields, storage.getStore()?.trace, fn);
 }
 
 export function currentLogContext(): LogContext | undefined {
