@@ -7,25 +7,15 @@ import {
   globalErrorHandler,
   type InstrumentationScope,
 } from '@opentelemetry/core';
-import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { retryAfterMs } from '../service-client/service-client.js';
-import {
-  otlpRequestHead,
-  otlpRequestTail,
-  otlpScopeSpansHead,
-  otlpScopeSpansTail,
-  otlpSpanJson,
-} from './otlp-json.js';
+import { OtlpJsonBatch } from './otlp-json.js';
 
 /** Statuses OTLP/HTTP says to retry (the collector is overloaded or restarting). */
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 const MAX_ATTEMPTS = 5;
 const FIRST_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 5_000;
-/** Bytes first set aside for a scope's spans in a batch; a batch's buffer starts at its scope's last size. */
-const FIRST_SCOPE_BYTES = 64 * 1024;
-const COMMA = 0x2c;
 /**
  * Ended spans are written into the batch 32 at a time: a tight loop over a few spans runs faster
  * (warm caches and code) than writing each one between two requests' work, and 32 spans still die
@@ -48,13 +38,6 @@ export interface OtlpBatchSpanProcessorOptions {
 }
 
 type Attempt = { ok: true } | { ok: false; retryable: boolean; retryAfterMs?: number; error: Error };
-
-/** One scope's spans in the open batch, as OTLP/JSON bytes (span objects separated by commas). */
-interface ScopeSpans {
-  bytes: Buffer;
-  length: number;
-  count: number;
-}
 
 /** A batch closed and waiting to be sent (or being sent): its export request body and its outcome. */
 interface SealedBatch {
@@ -87,18 +70,18 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
   private readonly agent: HttpAgent;
   private readonly send: typeof httpRequest;
 
-  /** The batch being filled, by scope (one tracer's scope object is shared by all its spans). */
-  private open = new Map<InstrumentationScope, ScopeSpans>();
+  /** Each scope's buffer size in the last batch, so the next starts big enough. */
+  private readonly scopeBytes = new Map<InstrumentationScope, number>();
+  /** The batch being filled. */
+  private open = new OtlpJsonBatch(this.scopeBytes);
   /** Spans of the open batch not written into it yet (fewer than WRITE_EVERY). */
   private readonly ended: ReadableSpan[] = [];
   private openCount = 0;
   private openTimer: NodeJS.Timeout | undefined;
-  private resource: Resource | undefined;
   /** Sealed batches in order; the first is being sent while `sending`. */
   private readonly sealed: SealedBatch[] = [];
   private sealedSpans = 0;
   private sending = false;
-  private readonly lastScopeBytes = new Map<InstrumentationScope, number>();
   private readonly backoffs = new Set<() => void>();
   private droppedSpans = 0;
   private stopping = false;
@@ -161,18 +144,7 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
   /** Writes the ended spans into the open batch, each under its scope. */
   private writeEnded(): void {
     const ended = this.ended;
-    for (let i = 0; i < ended.length; i++) {
-      const span = ended[i] as ReadableSpan;
-      this.resource ??= span.resource;
-      const scope = span.instrumentationScope;
-      let spans = this.open.get(scope);
-      if (spans === undefined) {
-        const size = this.lastScopeBytes.get(scope) ?? FIRST_SCOPE_BYTES;
-        spans = { bytes: Buffer.allocUnsafe(size), length: 0, count: 0 };
-        this.open.set(scope, spans);
-      }
-      append(spans, otlpSpanJson(span));
-    }
+    for (let i = 0; i < ended.length; i++) this.open.add(ended[i] as ReadableSpan);
     ended.length = 0;
   }
 
@@ -181,24 +153,15 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
     this.writeEnded();
     clearTimeout(this.openTimer);
     this.openTimer = undefined;
-    if (this.openCount === 0 || this.resource === undefined) return;
-    const parts: Buffer[] = [Buffer.from(otlpRequestHead(this.resource))];
-    let first = true;
-    for (const [scope, spans] of this.open) {
-      parts.push(Buffer.from(`${first ? '' : ','}${otlpScopeSpansHead(scope)}`));
-      parts.push(spans.bytes.subarray(0, spans.length));
-      parts.push(Buffer.from(otlpScopeSpansTail(scope)));
-      this.lastScopeBytes.set(scope, spans.bytes.length);
-      first = false;
-    }
-    parts.push(Buffer.from(otlpRequestTail(this.resource)));
+    const body = this.open.body();
+    if (body === undefined) return;
     let settle!: (result: ExportResult) => void;
     const outcome = new Promise<ExportResult>((resolve) => {
       settle = resolve;
     });
-    this.sealed.push({ body: Buffer.concat(parts), spans: this.openCount, outcome, settle });
+    this.sealed.push({ body, spans: this.openCount, outcome, settle });
     this.sealedSpans += this.openCount;
-    this.open = new Map();
+    this.open = new OtlpJsonBatch(this.scopeBytes);
     this.openCount = 0;
     this.sendNext();
   }
@@ -278,17 +241,4 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
       request.end(body);
     });
   }
-}
-
-/** Writes one span's JSON after the scope's others, growing its buffer when the text may not fit. */
-function append(spans: ScopeSpans, json: string): void {
-  // At most 3 bytes per UTF-16 unit, and one for the comma.
-  const needed = spans.length + json.length * 3 + 1;
-  if (needed > spans.bytes.length) {
-    const grown = Buffer.allocUnsafe(Math.max(needed, spans.bytes.length * 2));
-    spans.bytes.copy(grown, 0, 0, spans.length);
-    spans.bytes = grown;
-  }
-  if (spans.count++ > 0) spans.bytes[spans.length++] = COMMA;
-  spans.length += spans.bytes.write(json, spans.length);
 }

@@ -35,27 +35,92 @@ export function otlpSpanJson(span: ReadableSpan): string {
   return `${json},"flags":${flagsOf(traceFlags, parent?.isRemote)}}`;
 }
 
+/** Bytes first set aside for a scope's spans; a batch then starts at the size its scope last needed. */
+const FIRST_SCOPE_BYTES = 64 * 1024;
+const COMMA = 0x2c;
+
+/** One scope's spans in a batch, as OTLP/JSON bytes (span objects separated by commas). */
+interface ScopeSpans {
+  bytes: Buffer;
+  length: number;
+  count: number;
+}
+
+/**
+ * One export request being built: spans are written in as OTLP/JSON bytes, each under its
+ * instrumentation scope (one tracer's scope object is shared by all its spans), and `body()` closes
+ * them into the request. Spans of one batch share one resource (one tracer provider's).
+ */
+export class OtlpJsonBatch {
+  private readonly scopes = new Map<InstrumentationScope, ScopeSpans>();
+  private resource: Resource | undefined;
+
+  /** `scopeBytes`: each scope's buffer size in the last batch, shared from batch to batch. */
+  constructor(private readonly scopeBytes: Map<InstrumentationScope, number>) {}
+
+  add(span: ReadableSpan): void {
+    this.resource ??= span.resource;
+    const scope = span.instrumentationScope;
+    let spans = this.scopes.get(scope);
+    if (spans === undefined) {
+      const size = this.scopeBytes.get(scope) ?? FIRST_SCOPE_BYTES;
+      spans = { bytes: Buffer.allocUnsafe(size), length: 0, count: 0 };
+      this.scopes.set(scope, spans);
+    }
+    append(spans, otlpSpanJson(span));
+  }
+
+  /** The `ExportTraceServiceRequest` of the spans added; undefined when none was. */
+  body(): Buffer | undefined {
+    if (this.resource === undefined) return undefined;
+    const parts: Buffer[] = [Buffer.from(otlpRequestHead(this.resource))];
+    let first = true;
+    for (const [scope, spans] of this.scopes) {
+      parts.push(Buffer.from(`${first ? '' : ','}${otlpScopeSpansHead(scope)}`));
+      parts.push(spans.bytes.subarray(0, spans.length));
+      parts.push(Buffer.from(otlpScopeSpansTail(scope)));
+      this.scopeBytes.set(scope, spans.bytes.length);
+      first = false;
+    }
+    parts.push(Buffer.from(otlpRequestTail(this.resource)));
+    return Buffer.concat(parts);
+  }
+}
+
+/** Writes one span's JSON after the scope's others, growing its buffer when the text may not fit. */
+function append(spans: ScopeSpans, json: string): void {
+  // At most 3 bytes per UTF-16 unit, and one for the comma.
+  const needed = spans.length + json.length * 3 + 1;
+  if (needed > spans.bytes.length) {
+    const grown = Buffer.allocUnsafe(Math.max(needed, spans.bytes.length * 2));
+    spans.bytes.copy(grown, 0, 0, spans.length);
+    spans.bytes = grown;
+  }
+  if (spans.count++ > 0) spans.bytes[spans.length++] = COMMA;
+  spans.length += spans.bytes.write(json, spans.length);
+}
+
 /** An OTLP `ScopeSpans` object up to its span list: `{"scope":{…},"spans":[`. */
-export function otlpScopeSpansHead(scope: InstrumentationScope): string {
+function otlpScopeSpansHead(scope: InstrumentationScope): string {
   let json = `{"scope":{"name":${JSON.stringify(scope.name)}`;
   if (scope.version !== undefined) json += `,"version":${JSON.stringify(scope.version)}`;
   return `${json}},"spans":[`;
 }
 
 /** What closes a `ScopeSpans` object after its span list. */
-export function otlpScopeSpansTail(scope: InstrumentationScope): string {
+function otlpScopeSpansTail(scope: InstrumentationScope): string {
   return scope.schemaUrl !== undefined ? `],"schemaUrl":${JSON.stringify(scope.schemaUrl)}}` : ']}';
 }
 
 /** An export request up to its scope list: `{"resourceSpans":[{"resource":{…},"scopeSpans":[`. */
-export function otlpRequestHead(resource: Resource): string {
+function otlpRequestHead(resource: Resource): string {
   let json = `{"resourceSpans":[{"resource":{"attributes":${attributesJson(resource.attributes)},"droppedAttributesCount":0`;
   if (resource.schemaUrl) json += `,"schemaUrl":${JSON.stringify(resource.schemaUrl)}`;
   return `${json}},"scopeSpans":[`;
 }
 
 /** What closes an export request after its scope list. */
-export function otlpRequestTail(resource: Resource): string {
+function otlpRequestTail(resource: Resource): string {
   return resource.schemaUrl ? `],"schemaUrl":${JSON.stringify(resource.schemaUrl)}}]}` : ']}]}';
 }
 
