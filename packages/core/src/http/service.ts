@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import underPressure from '@fastify/under-pressure';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
-  type FastifyReply,
   type FastifyRequest,
   LogController,
   type RawReplyDefaultExpression,
@@ -15,7 +15,7 @@ import { ServiceError } from '../errors.js';
 import { currentLogContext, currentTraceContext, withRequestContext } from '../logging/log-context.js';
 import { createLogger } from '../logging/logger.js';
 import type { BaseServiceSettings, HttpSettings } from '../settings/schemas.js';
-import type { Tracing } from '../tracing/configure-tracing.js';
+import type { RequestSpans, Tracing } from '../tracing/configure-tracing.js';
 import { errorBodyOf, sendError, toServiceError } from './error-model.js';
 import type { HealthBody } from './models.js';
 import { type ReadinessCheck, runReadinessChecks } from './readiness.js';
@@ -108,7 +108,6 @@ type LoggedRequest = FastifyRequest & {
   [REQUEST_LOG_LINE]: RequestLogLine | null;
   [REQUEST_TRACE_CONTEXT]: unknown;
 };
-type RequestSpanStarter = (request: FastifyRequest, reply: FastifyReply) => unknown;
 
 /** Inside the request's context, so the line carries the trace ids. */
 function logRequestStarted(request: FastifyRequest, line: RequestLogLine, done: () => void): void {
@@ -124,9 +123,14 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
   const readinessChecks = [...(options.readinessChecks ?? [])];
   const shutdownHooks: { name: string; close: () => unknown }[] = [];
   let shuttingDown = false;
+  // The request span is started by the kit's onRequest hook and ended by its one 'close' listener.
+  let requestSpans: RequestSpans | undefined;
   // One listener for every response (not a closure per request): 'close' comes once per response,
   // whether it was sent or the client went away.
-  const requestEnded = () => stats.requestEnded();
+  function requestEnded(this: ServerResponse): void {
+    stats.requestEnded();
+    requestSpans?.responseClosed.call(this);
+  }
 
   const app = Fastify({
     loggerInstance: logger,
@@ -154,11 +158,10 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
   // The request span starts first thing in the kit's onRequest hook, so it is current in every hook
   // after it and log lines carry its trace id. (A Tracing without requestSpans adds its own hook,
   // first, and the kit keeps the context that hook entered.)
-  let startRequestSpan: RequestSpanStarter | undefined;
   if (options.tracing?.enabled) {
     const tracing = options.tracing;
     const traced = app as unknown as FastifyInstance;
-    if (tracing.requestSpans) startRequestSpan = await tracing.requestSpans(traced);
+    if (tracing.requestSpans) requestSpans = await tracing.requestSpans(traced);
     else await tracing.instrumentService(traced);
     // First registered, so it runs last: spans of the final requests and shutdown hooks are exported.
     shutdownHooks.push({ name: 'tracing', close: () => tracing.forceFlush() });
@@ -174,7 +177,7 @@ export async function createService(options: CreateServiceOptions): Promise<Serv
     const line = new RequestLogLine(request);
     const logged = request as LoggedRequest;
     logged[REQUEST_LOG_LINE] = line;
-    const traceContext = startRequestSpan ? startRequestSpan(request, reply) : currentTraceContext();
+    const traceContext = requestSpans ? requestSpans.start(request, reply) : currentTraceContext();
     logged[REQUEST_TRACE_CONTEXT] = traceContext;
     withRequestContext({ request_id: request.id }, traceContext, logRequestStarted, request, line, done);
   });

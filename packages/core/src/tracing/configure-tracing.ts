@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AwsSettings, BaseServiceSettings, TracingSettings } from '../settings/schemas.js';
 import type { XRayTracingSettings } from './tracing-settings.js';
@@ -8,6 +9,17 @@ export type TracingSetup = Pick<BaseServiceSettings, 'SERVICE_NAME' | 'ENVIRONME
   TracingSettings &
   Partial<Omit<XRayTracingSettings, keyof TracingSettings>> &
   Partial<AwsSettings>;
+
+/** A request's SERVER span, for a hook that starts it and a response listener that ends it. */
+export interface RequestSpans {
+  /**
+   * Starts the request's span, first thing in an onRequest hook, and returns the trace context to
+   * run the request in (opaque here); undefined for probes (/health, /ready, /stats), not traced.
+   */
+  start(request: FastifyRequest, reply: FastifyReply): unknown;
+  /** Ends the request's span, if it has one to end: call it as (or from) a 'close' listener of `reply.raw`. */
+  responseClosed(this: ServerResponse): void;
+}
 
 /** The process's tracing, as `configureTracing` set it up. */
 export interface Tracing {
@@ -21,11 +33,10 @@ export interface Tracing {
   instrumentService(app: FastifyInstance): Promise<void>;
   /**
    * For the HTTP kit, which enters one context per request for its log fields and the trace
-   * together: what `instrumentService` does but its onRequest hook, and the function that hook
-   * would call, which starts the request's span and returns the trace context to run the request
-   * in (opaque here; undefined for probes). Absent where requests are not traced this way.
+   * together, and listens for each response's end once: what `instrumentService` does but its hooks,
+   * and the two functions those hooks would call. Absent where requests are not traced this way.
    */
-  requestSpans?(app: FastifyInstance): Promise<(request: FastifyRequest, reply: FastifyReply) => unknown>;
+  requestSpans?(app: FastifyInstance): Promise<RequestSpans>;
   /** Exports every finished span now (tests, and before a Lambda freezes). */
   forceFlush(): Promise<void>;
   /** Flushes, stops the exporters and unregisters the global tracer; configureTracing may run again. */

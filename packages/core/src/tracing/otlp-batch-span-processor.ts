@@ -1,12 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { diag, TraceFlags } from '@opentelemetry/api';
-import {
-  type ExportResult,
-  ExportResultCode,
-  globalErrorHandler,
-  type InstrumentationScope,
-} from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode, globalErrorHandler } from '@opentelemetry/core';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { retryAfterMs } from '../service-client/service-client.js';
 import { OtlpJsonBatch } from './otlp-json.js';
@@ -17,10 +12,13 @@ const MAX_ATTEMPTS = 5;
 const FIRST_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 5_000;
 /**
- * Ended spans are written into the batch 32 at a time: a tight loop over a few spans runs faster
- * (warm caches and code) than writing each one between two requests' work, and 32 spans still die
- * young. bench/tracing's server at 100 %, side by side in one pinned run: 1 at a time kept 0.558 of
- * untraced throughput, 16 0.598, 32 0.610; 128 was worse than 1 (spans kept that long are promoted).
+ * Ended spans are written into the batch a few at a time, in a tight loop that runs faster (warm
+ * caches and code) than writing each one between two requests' work: 32 at a time, or whatever has
+ * ended by the end of the event loop's turn (setImmediate). A span must be written while young: one
+ * that survives a young-generation collection is promoted and costs far more. bench/tracing's server
+ * at 100 %, side by side in one pinned run: 1 at a time kept 0.558 of untraced throughput, 16 0.598,
+ * 32 0.610, and 128 was worse than 1. At 5 %, 32 spans take 640 requests to end, and waiting for them
+ * kept 0.82 where one at a time kept 0.90: hence the end of the turn as well.
  */
 const WRITE_EVERY = 32;
 
@@ -71,11 +69,17 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
   private readonly send: typeof httpRequest;
 
   /** Each scope's buffer size in the last batch, so the next starts big enough. */
-  private readonly scopeBytes = new Map<InstrumentationScope, number>();
+  private readonly scopeBytes = new Map<string, number>();
   /** The batch being filled. */
   private open = new OtlpJsonBatch(this.scopeBytes);
   /** Spans of the open batch not written into it yet (fewer than WRITE_EVERY). */
   private readonly ended: ReadableSpan[] = [];
+  /** Writes the ended spans at the end of this event loop turn; undefined when none is due. */
+  private writeTurn: NodeJS.Immediate | undefined;
+  private readonly writeEndedThisTurn = () => {
+    this.writeTurn = undefined;
+    this.writeEnded();
+  };
   private openCount = 0;
   private openTimer: NodeJS.Timeout | undefined;
   /** Sealed batches in order; the first is being sent while `sending`. */
@@ -109,6 +113,10 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
     }
     this.ended.push(span);
     if (this.ended.length >= WRITE_EVERY) this.writeEnded();
+    else if (this.writeTurn === undefined) {
+      this.writeTurn = setImmediate(this.writeEndedThisTurn);
+      this.writeTurn.unref();
+    }
     if (++this.openCount >= this.maxExportBatchSize) this.seal();
     else if (this.openTimer === undefined) {
       this.openTimer = setTimeout(() => this.seal(), this.scheduledDelayMillis);

@@ -17,7 +17,11 @@ import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 const FLAGS_HAS_IS_REMOTE = 0x100;
 const FLAGS_IS_REMOTE = 0x200;
 
-/** One span as an OTLP `Span` object. */
+/**
+ * One span as an OTLP `Span` object. Fields at their default (no events, no links, nothing dropped,
+ * status UNSET) are left out, as the protobuf JSON mapping allows and OTLP receivers read them:
+ * about an eighth of a request span's bytes.
+ */
 export function otlpSpanJson(span: ReadableSpan): string {
   const { traceId, spanId, traceFlags, traceState } = span.spanContext();
   const parent = span.parentSpanContext;
@@ -26,12 +30,18 @@ export function otlpSpanJson(span: ReadableSpan): string {
   if (traceState) json += `,"traceState":${JSON.stringify(traceState.serialize())}`;
   json += `,"name":${JSON.stringify(span.name)},"kind":${span.kind + 1}`;
   json += `,"startTimeUnixNano":"${unixNanos(span.startTime)}","endTimeUnixNano":"${unixNanos(span.endTime)}"`;
-  json += `,"attributes":${attributesJson(span.attributes)},"droppedAttributesCount":${span.droppedAttributesCount}`;
-  json += `,"events":${listJson(span.events, eventJson)},"droppedEventsCount":${span.droppedEventsCount}`;
+  json += `,"attributes":${attributesJson(span.attributes)}`;
+  if (span.droppedAttributesCount > 0) json += `,"droppedAttributesCount":${span.droppedAttributesCount}`;
+  if (span.events.length > 0) json += `,"events":${listJson(span.events, eventJson)}`;
+  if (span.droppedEventsCount > 0) json += `,"droppedEventsCount":${span.droppedEventsCount}`;
   const status = span.status;
-  json += `,"status":{"code":${status.code}`;
-  if (status.message !== undefined) json += `,"message":${JSON.stringify(status.message)}`;
-  json += `},"links":${listJson(span.links, linkJson)},"droppedLinksCount":${span.droppedLinksCount}`;
+  if (status.code !== 0 || status.message !== undefined) {
+    json += `,"status":{"code":${status.code}`;
+    if (status.message !== undefined) json += `,"message":${JSON.stringify(status.message)}`;
+    json += '}';
+  }
+  if (span.links.length > 0) json += `,"links":${listJson(span.links, linkJson)}`;
+  if (span.droppedLinksCount > 0) json += `,"droppedLinksCount":${span.droppedLinksCount}`;
   return `${json},"flags":${flagsOf(traceFlags, parent?.isRemote)}}`;
 }
 
@@ -41,6 +51,8 @@ const COMMA = 0x2c;
 
 /** One scope's spans in a batch, as OTLP/JSON bytes (span objects separated by commas). */
 interface ScopeSpans {
+  scope: InstrumentationScope;
+  key: string;
   bytes: Buffer;
   length: number;
   count: number;
@@ -52,19 +64,27 @@ interface ScopeSpans {
  * them into the request. Spans of one batch share one resource (one tracer provider's).
  */
 export class OtlpJsonBatch {
+  /** Each scope's spans, by scope object (a tracer's spans share one) and by what the scope says. */
   private readonly scopes = new Map<InstrumentationScope, ScopeSpans>();
+  private readonly scopesByKey = new Map<string, ScopeSpans>();
   private resource: Resource | undefined;
 
   /** `scopeBytes`: each scope's buffer size in the last batch, shared from batch to batch. */
-  constructor(private readonly scopeBytes: Map<InstrumentationScope, number>) {}
+  constructor(private readonly scopeBytes: Map<string, number>) {}
 
   add(span: ReadableSpan): void {
     this.resource ??= span.resource;
     const scope = span.instrumentationScope;
     let spans = this.scopes.get(scope);
     if (spans === undefined) {
-      const size = this.scopeBytes.get(scope) ?? FIRST_SCOPE_BYTES;
-      spans = { bytes: Buffer.allocUnsafe(size), length: 0, count: 0 };
+      // Another object for a scope already here (request spans and a tracer's share theirs).
+      const key = scopeKey(scope);
+      spans = this.scopesByKey.get(key);
+      if (spans === undefined) {
+        const size = this.scopeBytes.get(key) ?? FIRST_SCOPE_BYTES;
+        spans = { scope, key, bytes: Buffer.allocUnsafe(size), length: 0, count: 0 };
+        this.scopesByKey.set(key, spans);
+      }
       this.scopes.set(scope, spans);
     }
     append(spans, otlpSpanJson(span));
@@ -75,16 +95,20 @@ export class OtlpJsonBatch {
     if (this.resource === undefined) return undefined;
     const parts: Buffer[] = [Buffer.from(otlpRequestHead(this.resource))];
     let first = true;
-    for (const [scope, spans] of this.scopes) {
-      parts.push(Buffer.from(`${first ? '' : ','}${otlpScopeSpansHead(scope)}`));
+    for (const spans of this.scopesByKey.values()) {
+      parts.push(Buffer.from(`${first ? '' : ','}${otlpScopeSpansHead(spans.scope)}`));
       parts.push(spans.bytes.subarray(0, spans.length));
-      parts.push(Buffer.from(otlpScopeSpansTail(scope)));
-      this.scopeBytes.set(scope, spans.bytes.length);
+      parts.push(Buffer.from(otlpScopeSpansTail(spans.scope)));
+      this.scopeBytes.set(spans.key, spans.bytes.length);
       first = false;
     }
     parts.push(Buffer.from(otlpRequestTail(this.resource)));
     return Buffer.concat(parts);
   }
+}
+
+function scopeKey(scope: InstrumentationScope): string {
+  return JSON.stringify([scope.name, scope.version, scope.schemaUrl]);
 }
 
 /** Writes one span's JSON after the scope's others, growing its buffer when the text may not fit. */

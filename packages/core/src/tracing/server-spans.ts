@@ -6,18 +6,17 @@ import {
   propagation,
   ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   TraceFlags,
   trace,
 } from '@opentelemetry/api';
-import {
-  type IdGenerator,
-  type Sampler,
-  SamplingDecision,
-  type SamplingResult,
-} from '@opentelemetry/sdk-trace-base';
+import { sanitizeAttributes } from '@opentelemetry/core';
+import { type IdGenerator, type Sampler, SamplingDecision } from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RequestSpans } from './configure-tracing.js';
+import { RequestSpan, type RequestSpanSource } from './request-span.js';
 
 /** Probes are polled every few seconds by load balancers and Kubernetes; tracing them is noise. */
 const UNTRACED_PATHS = new Set(['/health', '/ready', '/stats']);
@@ -27,12 +26,6 @@ const REQUEST_TRACE = Symbol('stratus.requestTrace');
 /** What the handler threw, recorded on the span if the answer turns out to be a 5xx. */
 const REQUEST_ERROR = Symbol('stratus.requestError');
 type TracedRequest = FastifyRequest & { [REQUEST_TRACE]: Context | null; [REQUEST_ERROR]: Error | null };
-
-/**
- * Starts a request's SERVER span and returns the trace context to run the request in (the span
- * current in it), or undefined for a probe (/health, /ready, /stats), which is not traced.
- */
-export type RequestSpanStarter = (request: FastifyRequest, reply: FastifyReply) => Context | undefined;
 
 /**
  * One SERVER span per request, the X-Ray segment: it continues the caller's trace from the headers
@@ -46,9 +39,10 @@ export type RequestSpanStarter = (request: FastifyRequest, reply: FastifyReply) 
  * hook: a hook and a context entry more per request are a measurable share of what tracing costs.
  */
 export function traceRequests(app: FastifyInstance, options: ServerSpanOptions): void {
-  const startSpan = requestSpanStarter(app, options);
+  const spans = requestSpans(app, options);
   app.addHook('onRequest', (request, reply, done) => {
-    const active = startSpan(request, reply);
+    const active = spans.start(request, reply) as Context | undefined;
+    if ((reply.raw as TracedResponse)[TRACED_REQUEST]) reply.raw.on('close', spans.responseClosed);
     if (active === undefined) done();
     else context.with(active, done);
   });
@@ -56,22 +50,27 @@ export function traceRequests(app: FastifyInstance, options: ServerSpanOptions):
 
 export interface ServerSpanOptions {
   samplingReadsHost: boolean;
-  sampler: DecidedFirstSampler;
+  /** The process's root sampler, the one the SDK's tracers use. */
+  sampler: Sampler;
   idGenerator: IdGenerator;
+  spans: RequestSpanSource;
 }
 
 /**
  * What a request's SERVER span needs of the app (an onError hook records what a failed handler
- * threw), and the function that starts the span, to be called first thing in an onRequest hook.
+ * threw), and the functions that start and end it: `start` first thing in an onRequest hook,
+ * `responseClosed` as a 'close' listener of the response.
  *
- * Every request pays for the sampling decision, so that path is kept to the attributes the sampler
- * reads. The starter asks the sampler itself: a request that is not sampled gets only its ids (a
- * non-recording span from the API, as the SDK would make, without the SDK's work per span), and only
- * a sampled one goes through the SDK's tracer, which is handed the decision already made.
+ * Every request pays for the sampling decision, so that path is kept short: the propagators read
+ * the headers only when one of theirs is there, and the sampler sees only the attributes it matches
+ * on. A request that is not sampled gets only its ids (a non-recording span from the API, as the SDK
+ * would make); a sampled one gets a `RequestSpan`, an SDK span made here with the decision and ids
+ * already drawn.
  */
-export function requestSpanStarter(app: FastifyInstance, options: ServerSpanOptions): RequestSpanStarter {
-  const { samplingReadsHost, sampler, idGenerator } = options;
-  const tracer = trace.getTracer('@stratus/core');
+export function requestSpans(app: FastifyInstance, options: ServerSpanOptions): RequestSpans {
+  const { samplingReadsHost, sampler, idGenerator, spans } = options;
+  // The headers the configured propagators read (traceparent, tracestate, x-amzn-trace-id, baggage).
+  const propagationHeaders = propagation.fields();
   app.decorateRequest(REQUEST_TRACE, null);
   app.decorateRequest(REQUEST_ERROR, null);
   app.addHook('onError', (request, _reply, error, done) => {
@@ -79,44 +78,52 @@ export function requestSpanStarter(app: FastifyInstance, options: ServerSpanOpti
     done();
   });
 
-  return (request, reply) => {
+  const start = (request: FastifyRequest, reply: FastifyReply): Context | undefined => {
     const url = request.url;
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
     if (UNTRACED_PATHS.has(path)) return undefined;
     const method = request.method;
     const route = request.routeOptions.url;
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const headers = request.headers;
+    const parent = carriesAny(headers, propagationHeaders)
+      ? propagation.extract(ROOT_CONTEXT, headers)
+      : ROOT_CONTEXT;
+    const parentIds = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent);
+    const remoteParent = parentIds && trace.isSpanContextValid(parentIds) ? parentIds : undefined;
+    const traceId = remoteParent ? remoteParent.traceId : idGenerator.generateTraceId();
     // What the X-Ray rules match on (method, path, and the host if a rule looks at it); the rest
     // only once the span records.
     const attributes: Attributes = { 'http.request.method': method, 'url.path': path };
     if (samplingReadsHost) attributes['server.address'] = request.hostname;
     const name = route === undefined ? method : `${method} ${route}`;
-    const parentIds = trace.getSpanContext(parent);
-    const traceId =
-      parentIds && trace.isSpanContextValid(parentIds) ? parentIds.traceId : idGenerator.generateTraceId();
     const decision = sampler.shouldSample(parent, traceId, name, SpanKind.SERVER, attributes, []);
+    const ids: SpanContext = {
+      traceId,
+      spanId: idGenerator.generateSpanId(),
+      traceFlags:
+        decision.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      traceState: decision.traceState ?? remoteParent?.traceState,
+    };
     let span: Span;
-    if (decision.decision === SamplingDecision.NOT_RECORD) {
-      span = trace.wrapSpanContext({
-        traceId,
-        spanId: idGenerator.generateSpanId(),
-        traceFlags: TraceFlags.NONE,
-        traceState: decision.traceState ?? parentIds?.traceState,
-      });
-    } else {
-      span = sampler.startSpanDecided(decision, () =>
-        tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent),
-      );
-      recordRequest(span, request, route);
-      const response = reply.raw as TracedResponse;
-      response[TRACED_REQUEST] = request as TracedRequest;
-      response.on('close', endServerSpan);
+    if (decision.decision === SamplingDecision.NOT_RECORD) span = trace.wrapSpanContext(ids);
+    else {
+      recordRequest(attributes, request, route);
+      if (decision.attributes) Object.assign(attributes, sanitizeAttributes(decision.attributes));
+      span = new RequestSpan(spans, name, ids, remoteParent, attributes, parent);
+      (reply.raw as TracedResponse)[TRACED_REQUEST] = request as TracedRequest;
     }
     const active = trace.setSpan(parent, span);
     (request as TracedRequest)[REQUEST_TRACE] = active;
     return active;
   };
+  return { start, responseClosed: endServerSpan };
+}
+
+/** Whether a request carries any of the headers trace context is propagated in. */
+function carriesAny(headers: FastifyRequest['headers'], names: readonly string[]): boolean {
+  for (const name of names) if (headers[name] !== undefined) return true;
+  return false;
 }
 
 /** On a sampled request's raw response: the request, for the 'close' listener that ends its span. */
@@ -125,9 +132,9 @@ type TracedResponse = ServerResponse & { [TRACED_REQUEST]?: TracedRequest };
 
 /**
  * Ends a sampled request's span when its response closes: sent in full (the status is recorded) or
- * not (the client went away first). One listener function for every such response, added only to
- * sampled ones: an `onResponse` and an `onRequestAbort` hook would cost every request a hook call,
- * and the abort hook a closure and a 'close' listener.
+ * not (the client went away first); does nothing for other responses. One listener function for
+ * every response (the HTTP kit calls it from its own): an `onResponse` and an `onRequestAbort` hook
+ * would cost every request a hook call, and the abort hook a closure and a listener.
  */
 function endServerSpan(this: TracedResponse): void {
   const request = this[TRACED_REQUEST];
@@ -152,48 +159,13 @@ function endServerSpan(this: TracedResponse): void {
 }
 
 // No url.query: query strings carry tokens often enough that they stay out of traces.
-function recordRequest(span: Span, request: FastifyRequest, route: string | undefined) {
-  span.setAttributes({
-    'server.address': request.hostname,
-    'url.scheme': request.protocol,
-    'client.address': request.ip,
-  });
-  if (route !== undefined) span.setAttribute('http.route', route);
+function recordRequest(attributes: Attributes, request: FastifyRequest, route: string | undefined) {
+  attributes['server.address'] = request.hostname;
+  attributes['url.scheme'] = request.protocol;
+  attributes['client.address'] = request.ip;
+  if (route !== undefined) attributes['http.route'] = route;
   const port = request.port;
-  if (port !== null) span.setAttribute('server.port', port);
+  if (port !== null) attributes['server.port'] = port;
   const userAgent = request.headers['user-agent'];
-  if (userAgent !== undefined) span.setAttribute('user_agent.original', userAgent);
-}
-
-/**
- * The SDK's sampler, which can be handed a decision made just before: the request hook decides
- * first, and only a sampled request's span is built by the SDK, whose sampler must then not decide
- * again (a second draw would sample 5 % of 5 %, and a reservoir would count the request twice).
- * Every other span (subsegments, outbound calls, spans outside a request) is decided as usual.
- */
-export class DecidedFirstSampler implements Sampler {
-  private decided: SamplingResult | undefined;
-
-  constructor(private readonly sampler: Sampler) {}
-
-  shouldSample(...args: Parameters<Sampler['shouldSample']>): SamplingResult {
-    const decided = this.decided;
-    if (decided === undefined) return this.sampler.shouldSample(...args);
-    this.decided = undefined;
-    return decided;
-  }
-
-  /** Runs `start` (which starts one span, synchronously) with `decision` as that span's sampling result. */
-  startSpanDecided(decision: SamplingResult, start: () => Span): Span {
-    this.decided = decision;
-    try {
-      return start();
-    } finally {
-      this.decided = undefined;
-    }
-  }
-
-  toString(): string {
-    return this.sampler.toString();
-  }
+  if (userAgent !== undefined) attributes['user_agent.original'] = userAgent;
 }

@@ -1,4 +1,5 @@
-import { INVALID_TRACEID, type SpanContext, TraceFlags, trace } from '@opentelemetry/api';
+import { type Context, INVALID_TRACEID, type SpanContext, TraceFlags, trace } from '@opentelemetry/api';
+import { currentTraceContext } from '../logging/log-context.js';
 
 type TraceLogFields = { trace_id: string; span_id?: string };
 
@@ -33,10 +34,13 @@ export function traceLogJson(): string {
 }
 
 /**
- * Ids come from our own SDK or a propagator that validated them; only the invalid (all-zero)
- * context of a suppressed or no-op span is left out.
+ * The current span's ids, read from the log context's storage, where the SDK's context manager keeps
+ * OpenTelemetry's context (shared-context-manager.ts): two lookups, where the API's getActiveSpan
+ * goes through its global registry first. Ids come from our own SDK or a propagator that validated
+ * them; only the invalid (all-zero) context of a suppressed or no-op span is left out.
  */
 function loggedSpanContext(): SpanContext | undefined {
-  const spanContext = trace.getActiveSpan()?.spanContext();
+  const active = currentTraceContext() as Context | undefined;
+  const spanContext = active && trace.getSpan(active)?.spanContext();
   return spanContext && spanContext.traceId !== INVALID_TRACEID ? spanContext : undefined;
 }

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { context, type ProxyTracerProvider, propagation, trace } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { AWSXRayIdGenerator } from '@opentelemetry/id-generator-aws-xray';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -21,16 +20,13 @@ import { AwsSdkInstrumentation } from './aws-sdk-instrumentation.js';
 import type { Tracing, TracingSetup } from './configure-tracing.js';
 import { JsonLinesSpanExporter } from './json-lines-exporter.js';
 import { OtlpBatchSpanProcessor } from './otlp-batch-span-processor.js';
+import { SPAN_LIMITS } from './request-span.js';
 import { parseSamplingRules, type SamplingRule } from './sampling/sampling-rules.js';
 import { XRayRulesSampler } from './sampling/xray-rules-sampler.js';
-import {
-  DecidedFirstSampler,
-  requestSpanStarter,
-  type ServerSpanOptions,
-  traceRequests,
-} from './server-spans.js';
+import { requestSpans, type ServerSpanOptions, traceRequests } from './server-spans.js';
 import { SharedContextManager } from './shared-context-manager.js';
 import { XRAY_SERVICE_TYPES } from './tracing-settings.js';
+import { XRayIdGenerator } from './xray-id-generator.js';
 
 /**
  * Batches of the SDK's default size (512; larger ones measured no cheaper per span), a queue deep
@@ -57,9 +53,8 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
   });
 
   const rules = samplingRulesOf(settings);
-  const rootSampler = samplerOf(settings, resource, rules);
-  const sampler = new DecidedFirstSampler(rootSampler);
-  const idGenerator = new AWSXRayIdGenerator();
+  const sampler = samplerOf(settings, resource, rules);
+  const idGenerator = new XRayIdGenerator();
   const spanProcessors = spanProcessorsOf(settings);
   const sdk = new NodeSDK({
     resource,
@@ -70,6 +65,7 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
       propagators: [new W3CTraceContextPropagator(), new AWSXRayPropagator(), new W3CBaggagePropagator()],
     }),
     sampler,
+    spanLimits: SPAN_LIMITS,
     spanProcessors,
     // Logs stay with pino (trace ids are added to each line); no OTLP log export. No metrics either:
     // left unset, the SDK would export them to localhost:4318 and, with no collector there, hold
@@ -90,6 +86,7 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
     samplingReadsHost: settings.TRACING_SAMPLER === 'xray-remote' || rules.some((rule) => rule.Host !== '*'),
     sampler,
     idGenerator,
+    spans: { resource, scope: { name: '@stratus/core' }, processors: spanProcessors },
   };
   const tracing: Tracing = {
     enabled: true,
@@ -97,7 +94,7 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
       traceRequests(app, serverSpans);
     },
     async requestSpans(app: FastifyInstance) {
-      return requestSpanStarter(app, serverSpans);
+      return requestSpans(app, serverSpans);
     },
     async forceFlush() {
       const provider = (trace.getTracerProvider() as ProxyTracerProvider).getDelegate() as {
@@ -108,7 +105,7 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
     async shutdown() {
       if (active !== tracing) return;
       active = undefined;
-      if (rootSampler instanceof AWSXRayRemoteSampler) rootSampler.stopPollers();
+      if (sampler instanceof AWSXRayRemoteSampler) sampler.stopPollers();
       try {
         // The OTLP processor gives what is still queued one last attempt, with no retry backoff.
         await sdk.shutdown();

@@ -127,6 +127,19 @@ export function matchingRule(rules: readonly SamplingRule[], request: SamplingRe
   return DEFAULT_SAMPLING_RULE;
 }
 
+/** Whether a rule's patterns are all `*` and it has no attribute patterns, as the Default rule's are. */
+export function matchesEveryRequest(rule: SamplingRule): boolean {
+  const patterns = [
+    rule.ServiceName,
+    rule.ServiceType,
+    rule.Host,
+    rule.HTTPMethod,
+    rule.URLPath,
+    rule.ResourceARN,
+  ];
+  return patterns.every((pattern) => pattern === '*') && Object.keys(rule.Attributes ?? {}).length === 0;
+}
+
 export function ruleMatches(rule: SamplingRule, request: SamplingRequest): boolean {
   if (
     !(
@@ -139,10 +152,11 @@ export function ruleMatches(rule: SamplingRule, request: SamplingRequest): boole
     )
   )
     return false;
-  for (const [key, pattern] of Object.entries(rule.Attributes ?? {})) {
+  const patterns = rule.Attributes;
+  for (const key in patterns) {
     // Attributes match as text; a number or boolean attribute never matches a pattern.
     const value = request.attributes[key];
-    if (typeof value !== 'string' || !wildcardMatch(pattern, value)) return false;
+    if (typeof value !== 'string' || !wildcardMatch(patterns[key] as string, value)) return false;
   }
   return true;
 }

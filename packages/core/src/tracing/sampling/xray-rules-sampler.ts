@@ -1,7 +1,16 @@
 import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
 import { type Sampler, SamplingDecision, type SamplingResult } from '@opentelemetry/sdk-trace-base';
 import { Reservoir } from './reservoir.js';
-import { matchingRule, orderRules, type SamplingRequest, type SamplingRule } from './sampling-rules.js';
+import {
+  matchesEveryRequest,
+  matchingRule,
+  orderRules,
+  ruleMatches,
+  type SamplingRequest,
+  type SamplingRule,
+} from './sampling-rules.js';
+
+const { RECORD_AND_SAMPLED, NOT_RECORD } = SamplingDecision;
 
 export interface XRayRulesSamplerOptions {
   rules: readonly SamplingRule[];
@@ -23,13 +32,18 @@ export interface XRayRulesSamplerOptions {
  */
 export class XRayRulesSampler implements Sampler {
   private readonly rules: SamplingRule[];
-  private readonly reservoirs = new Map<string, Reservoir>();
+  /** The rules in order, each with its reservoir, and whether it matches every request (Default's wildcards). */
+  private readonly evaluated: { rule: SamplingRule; reservoir: Reservoir; matchesAll: boolean }[];
   private readonly now: () => number;
   private readonly random: () => number;
 
   constructor(private readonly options: XRayRulesSamplerOptions) {
     this.rules = orderRules(options.rules);
-    for (const rule of this.rules) this.reservoirs.set(rule.RuleName, new Reservoir(rule.ReservoirSize));
+    this.evaluated = this.rules.map((rule) => ({
+      rule,
+      reservoir: new Reservoir(rule.ReservoirSize),
+      matchesAll: matchesEveryRequest(rule),
+    }));
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
   }
@@ -42,15 +56,22 @@ export class XRayRulesSampler implements Sampler {
     attributes: Attributes,
     _links: Link[],
   ): SamplingResult {
-    const rule = matchingRule(this.rules, this.requestOf(attributes));
-    return {
-      decision: this.decide(rule) ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD,
-    };
+    // Every request asks, so the request is described for matching only if a rule looks at it.
+    let request: SamplingRequest | undefined;
+    for (const { rule, reservoir, matchesAll } of this.evaluated) {
+      if (!matchesAll) {
+        request ??= this.requestOf(attributes);
+        if (!ruleMatches(rule, request)) continue;
+      }
+      return { decision: this.decide(rule, reservoir) ? RECORD_AND_SAMPLED : NOT_RECORD };
+    }
+    // orderRules always appends a Default rule, which matches every request.
+    return { decision: NOT_RECORD };
   }
 
   /** The reservoir first, then the fixed rate. */
-  decide(rule: SamplingRule): boolean {
-    if (this.reservoirs.get(rule.RuleName)?.take(this.now())) return true;
+  private decide(rule: SamplingRule, reservoir: Reservoir): boolean {
+    if (reservoir.perSecond > 0 && reservoir.take(this.now())) return true;
     return this.random() < rule.FixedRate;
   }
 
