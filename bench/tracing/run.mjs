@@ -24,7 +24,7 @@ import {
   serverCommand,
 } from '../lib/servers.mjs';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const CONNECTIONS = 50;
 const MODES = ['off', 'sampled-100', 'sampled-5'];

@@ -227,3 +227,23 @@ function decodeAnyValue(value: OtlpAnyValue | undefined): unknown {
   if (value.kvlistValue) return attributesOf(value.kvlistValue.values);
   return undefined;
 }
+
+/**
+ * An OTLP/JSON export request with each span's fields at their protobuf default (zero counts, no
+ * events or links, status UNSET) left out, as the protobuf JSON mapping allows a sender to leave them
+ * out: what a receiver reads is the same either way. For comparing two senders' requests.
+ */
+export function withoutDefaultSpanFields<T>(request: T): T {
+  const copy = structuredClone(request) as ExportTraceServiceRequest;
+  for (const resourceSpans of copy.resourceSpans ?? [])
+    for (const scopeSpans of resourceSpans.scopeSpans ?? [])
+      for (const span of (scopeSpans.spans ?? []) as unknown as Record<string, unknown>[]) {
+        for (const field of ['droppedAttributesCount', 'droppedEventsCount', 'droppedLinksCount'])
+          if (span[field] === 0) delete span[field];
+        for (const field of ['events', 'links'])
+          if (Array.isArray(span[field]) && span[field].length === 0) delete span[field];
+        const status = span.status as { code?: number; message?: string } | undefined;
+        if (status && !status.code && status.message === undefined) delete span.status;
+      }
+  return copy as T;
+}

@@ -95,7 +95,7 @@ export function requestSpans(app: FastifyInstance, options: ServerSpanOptions): 
     // What the X-Ray rules match on (method, path, and the host if a rule looks at it); the rest
     // only once the span records.
     const attributes: Attributes = { 'http.request.method': method, 'url.path': path };
-    if (samplingReadsHost) attributes['server.address'] = request.hostname;
+    if (samplingReadsHost) attributes['server.address'] = serverAddressOf(request.host);
     const name = route === undefined ? method : `${method} ${route}`;
     const decision = sampler.shouldSample(parent, traceId, name, SpanKind.SERVER, attributes, []);
     const ids: SpanContext = {
@@ -160,12 +160,34 @@ function endServerSpan(this: TracedResponse): void {
 
 // No url.query: query strings carry tokens often enough that they stay out of traces.
 function recordRequest(attributes: Attributes, request: FastifyRequest, route: string | undefined) {
-  attributes['server.address'] = request.hostname;
+  // The Host header (X-Forwarded-Host behind a trusted proxy), read once: fastify's hostname and
+  // port getters would each read it again and parse it (a split and a regex), about 1 % of a
+  // sampled request in place.
+  const host = request.host;
+  attributes['server.address'] = serverAddressOf(host);
   attributes['url.scheme'] = request.protocol;
   attributes['client.address'] = request.ip;
   if (route !== undefined) attributes['http.route'] = route;
-  const port = request.port;
+  const port = serverPortOf(host);
   if (port !== null) attributes['server.port'] = port;
   const userAgent = request.headers['user-agent'];
   if (userAgent !== undefined) attributes['user_agent.original'] = userAgent;
+}
+
+/** The host name of a Host header, as fastify's `request.hostname`: `[::1]` of `[::1]:8080`. */
+export function serverAddressOf(host: string): string {
+  if (host[0] === '[') return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.indexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
+/** The port of a Host header, as fastify's `request.port`: the digits after its last colon, if it ends so. */
+export function serverPortOf(host: string): number | null {
+  let start = host.length;
+  while (start > 0) {
+    const code = host.charCodeAt(start - 1);
+    if (code < 0x30 || code > 0x39) break;
+    start--;
+  }
+  return start < host.length && host[start - 1] === ':' ? Number(host.slice(start)) : null;
 }

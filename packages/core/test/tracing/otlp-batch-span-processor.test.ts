@@ -10,7 +10,12 @@ import {
   SamplingDecision,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { type OtlpReceiver, type OtlpReceiverOptions, startOtlpReceiver } from '@stratus/test-peers';
+import {
+  type OtlpReceiver,
+  type OtlpReceiverOptions,
+  startOtlpReceiver,
+  withoutDefaultSpanFields,
+} from '@stratus/test-peers';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -58,21 +63,12 @@ async function setUp(
 }
 
 /**
- * What the OpenTelemetry JS OTLP/JSON exporter would send for these spans, parsed, with the span
- * fields that are at their protobuf default left out (as the processor leaves them out).
+ * What the OpenTelemetry JS OTLP/JSON exporter would send for these spans, parsed, less the span
+ * fields at their protobuf default (the processor leaves them out).
  */
 function transformerRequest(spans: ReadableSpan[]): unknown {
   const bytes = JsonTraceSerializer.serializeRequest(spans);
-  const request = JSON.parse(new TextDecoder().decode(bytes));
-  for (const resourceSpans of request.resourceSpans)
-    for (const scopeSpans of resourceSpans.scopeSpans)
-      for (const span of scopeSpans.spans) {
-        for (const field of ['droppedAttributesCount', 'droppedEventsCount', 'droppedLinksCount'])
-          if (span[field] === 0) delete span[field];
-        for (const field of ['events', 'links']) if (span[field].length === 0) delete span[field];
-        if (span.status.code === 0 && span.status.message === undefined) delete span.status;
-      }
-  return request;
+  return withoutDefaultSpanFields(JSON.parse(new TextDecoder().decode(bytes)));
 }
 
 describe('OtlpBatchSpanProcessor: what goes on the wire', () => {

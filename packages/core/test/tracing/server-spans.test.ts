@@ -7,6 +7,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceError } from '../../src/errors.js';
 import { configureTracing, type Tracing } from '../../src/tracing/configure-tracing.js';
+import { serverAddressOf, serverPortOf } from '../../src/tracing/server-spans.js';
 import { captureSubsegment } from '../../src/tracing/xray-vocabulary.js';
 import { type RunningService, startTestService } from '../support/service-under-test.js';
 
@@ -245,5 +246,32 @@ describe('a bare fastify app', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('server.address and server.port of a Host header', () => {
+  it('reads them as fastify reads request.hostname and request.port', async () => {
+    const app = Fastify();
+    app.get('/', async (request) => ({
+      fastify: [request.hostname, request.port],
+      ours: [serverAddressOf(request.host), serverPortOf(request.host)],
+    }));
+    const hosts = [
+      'example.com',
+      'example.com:8080',
+      '127.0.0.1:3000',
+      '[::1]',
+      '[::1]:8443',
+      'a:b',
+      'host:',
+      ':80',
+      'x:0080',
+      'a:1:2',
+    ];
+    for (const host of hosts) {
+      const { fastify, ours } = (await app.inject({ url: '/', headers: { host } })).json();
+      expect(ours, host).toEqual(fastify);
+    }
+    await app.close();
   });
 });
