@@ -35,7 +35,7 @@ type TracedRequest = FastifyRequest & { [REQUEST_TRACE]: Context | null; [REQUES
  * Attributes follow the HTTP semantic conventions.
  *
  * For a bare fastify app: an onRequest hook that enters the span's context. The HTTP kit calls
- * `requestSpanStarter` instead and enters the trace context together with its log fields, in one
+ * `requestSpans` instead and enters the trace context together with its log fields, in one
  * hook: a hook and a context entry more per request are a measurable share of what tracing costs.
  */
 export function traceRequests(app: FastifyInstance, options: ServerSpanOptions): void {
