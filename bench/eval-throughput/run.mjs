@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mean, repoRoot, writeResult } from '../lib/result.mjs';
+import { median, repoRoot, writeResult } from '../lib/result.mjs';
 import { cpuSecondsOf } from '../lib/servers.mjs';
 
 const peersDist = join(repoRoot, 'test/peers/dist/index.js');
@@ -210,11 +210,6 @@ for (let i = 0; i < ROUNDS; i++) {
   baseline.push(await round(`baseline-${i}`, BASELINE_TRACES, 1));
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : mean(sorted.slice(middle - 1, middle + 1));
-};
 const round1 = (value) => Math.round(value * 10) / 10;
 const subjectRate = Math.round(median(subject.map((r) => r.perMinute)));
 const baselineRate = Math.round(median(baseline.map((r) => r.perMinute)));

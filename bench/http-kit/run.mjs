@@ -8,7 +8,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import { repoRoot, writeResult } from '../lib/result.mjs';
+import { median, repoRoot, writeResult } from '../lib/result.mjs';
 import { cpuSecondsOf } from '../lib/servers.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -69,11 +69,6 @@ try {
 }
 
 // Medians: on a shared machine one round now and then lands on a burst of other work.
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const medianOf = (mode, field) => median(runs[mode].map((run) => run[field]));
 const subject = medianOf('kit', 'rps');
 const baseline = medianOf('bare', 'rps');

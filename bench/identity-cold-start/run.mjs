@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { EventBridgePeer, StsPeer } from '@stratus/test-peers';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { bundleLambdas } from '../../services/identity/scripts/bundle-lambdas.mjs';
-import { repoRoot, writeResult } from '../lib/result.mjs';
+import { median, repoRoot, writeResult } from '../lib/result.mjs';
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -114,11 +114,6 @@ async function bareNode() {
   return JSON.parse(stdout);
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const percentile = (values, p) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)];
 const round = (value) => Math.round(value * 10) / 10;

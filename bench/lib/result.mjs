@@ -25,3 +25,10 @@ export function writeResult(result) {
 }
 
 export const mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;
+
+/** The middle value, or the mean of the two middle values of an even count. */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}

@@ -14,7 +14,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { withoutDefaultSpanFields } from '@stratus/test-peers';
 import { OtlpJsonBatch } from '../../packages/core/dist/tracing/otlp-json.js';
-import { writeResult } from '../lib/result.mjs';
+import { median, writeResult } from '../lib/result.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const ROUND_MS = 500;
@@ -80,11 +80,6 @@ for (let i = 0; i < ROUNDS; i++) {
   const order = i % 2 ? ['stock', 'stratus'] : ['stratus', 'stock'];
   for (const name of order) perSpan[name].push(round(name === 'stratus' ? stratusBody : stockBody));
 }
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const round2 = (value) => Math.round(value * 100) / 100;
 const subject = median(perSpan.stratus);
 const baseline = median(perSpan.stock);

@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import { repoRoot, writeResult } from '../lib/result.mjs';
+import { median, repoRoot, writeResult } from '../lib/result.mjs';
 import {
   cpuSecondsOf,
   PINNED_DESCRIPTION,
@@ -92,11 +92,6 @@ try {
   rmSync(logDir, { recursive: true, force: true });
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const rps = (mode) => median(runs[mode].map((run) => run.rps));
 const ratioOf = (mode) => median(runs[mode].map((run, i) => run.rps / runs.off[i].rps));
 const cpu = (mode) => Math.round(median(runs[mode].map((run) => run.cpu_us_per_request)));
