@@ -27,6 +27,7 @@ import { requestSpans, type ServerSpanOptions, traceRequests } from './server-sp
 import { SharedContextManager } from './shared-context-manager.js';
 import { XRAY_SERVICE_TYPES } from './tracing-settings.js';
 import { XRayIdGenerator } from './xray-id-generator.js';
+import { STRATUS_TRACER_NAME } from './xray-vocabulary.js';
 
 /**
  * Batches of the SDK's default size (512; larger ones measured no cheaper per span), a queue deep
@@ -86,7 +87,7 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
     samplingReadsHost: settings.TRACING_SAMPLER === 'xray-remote' || rules.some((rule) => rule.Host !== '*'),
     sampler,
     idGenerator,
-    spans: { resource, scope: { name: '@stratus/core' }, processors: spanProcessors },
+    spans: { resource, scope: { name: STRATUS_TRACER_NAME }, processors: spanProcessors },
   };
   const tracing: Tracing = {
     enabled: true,

@@ -8,6 +8,12 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
  * on a non-recording span.
  */
 
+/**
+ * The instrumentation scope of Stratus's own spans: subsegments, and the request spans the HTTP kit
+ * makes (one name, so the exporter lists them under one scope).
+ */
+export const STRATUS_TRACER_NAME = '@stratus/core';
+
 /** Span attribute listing the keys the X-Ray exporter indexes as annotations. */
 export const XRAY_ANNOTATIONS_ATTRIBUTE = 'aws.xray.annotations';
 /** Prefix of the span attribute holding one metadata namespace as a JSON object. */
@@ -108,7 +114,7 @@ export function captureSubsegment<T>(
   work: (span: Span) => T,
   options: SubsegmentOptions = {},
 ): T {
-  return trace.getTracer('@stratus/core').startActiveSpan(name, (span) => {
+  return trace.getTracer(STRATUS_TRACER_NAME).startActiveSpan(name, (span) => {
     for (const [key, value] of Object.entries(options.annotations ?? {})) annotate(key, value, span);
     const fail = (error: unknown) => {
       span.recordException(error instanceof Error ? error : String(error));
