@@ -4,57 +4,165 @@ import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 
 /**
- * OTLP/JSON text (the protobuf JSON mapping of opentelemetry-proto's trace service, as OTLP/HTTP
+ * OTLP/JSON (the protobuf JSON mapping of opentelemetry-proto's trace service, as OTLP/HTTP
  * receivers read it: ids as hex, times as decimal strings of nanoseconds), written straight from
- * the SDK's spans. It says the same as `@opentelemetry/otlp-transformer`'s `JsonTraceSerializer`
- * (the tests hold the two equal), but one span at a time and as text: the batch processor writes
- * spans into their batch's bytes as they end, so no span object, and no object tree of the
- * transformer's, lives until the batch is sent. Those long-lived objects, promoted out of V8's young
- * generation, were the largest share of what a sampled request cost (see bench/tracing).
+ * the SDK's spans into the bytes of an export request. It says the same as
+ * `@opentelemetry/otlp-transformer`'s `JsonTraceSerializer` (the tests hold the two equal), but one
+ * span at a time: the batch processor writes spans into their batch as they end, so no span object,
+ * and no object tree of the transformer's, lives until the batch is sent. Those long-lived objects,
+ * promoted out of V8's young generation, were the largest share of what a sampled request cost (see
+ * bench/tracing).
+ *
+ * The text goes byte by byte into the buffer (`JsonBytes`), not through strings: building a span's
+ * JSON as a string (dozens of concatenations, a flattening, a UTF-8 encoding into the buffer) made
+ * about a kilobyte of garbage per span, and was the largest part of what writing it cost.
  */
 
 /** OTLP span flags: the W3C trace flags, with "whether the parent is remote" known (and set). */
 const FLAGS_HAS_IS_REMOTE = 0x100;
 const FLAGS_IS_REMOTE = 0x200;
 
+/** Bytes first set aside for a scope's spans; a batch then starts at the size its scope last needed. */
+const FIRST_SCOPE_BYTES = 64 * 1024;
+
+/**
+ * JSON text appended to a growing buffer. Printable ASCII, nearly all of a span, is written byte by
+ * byte from JavaScript; a string with anything else (a quote, a backslash, a control character,
+ * non-ASCII) goes through JSON.stringify and a UTF-8 write, so it is escaped exactly as the
+ * transformer's JSON.stringify does.
+ */
+export class JsonBytes {
+  bytes: Buffer;
+  length = 0;
+
+  constructor(size: number) {
+    this.bytes = Buffer.allocUnsafe(size);
+  }
+
+  /** Text known to be printable ASCII that needs no escaping: punctuation, keys, digits. */
+  ascii(text: string): void {
+    const count = text.length;
+    if (this.length + count > this.bytes.length) this.grow(count);
+    const bytes = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < count; i++) bytes[at++] = text.charCodeAt(i);
+    this.length = at;
+  }
+
+  /** A JSON string: `value` quoted and escaped. */
+  string(value: string): void {
+    const count = value.length;
+    if (this.length + count + 2 > this.bytes.length) this.grow(count + 2);
+    const bytes = this.bytes;
+    let at = this.length;
+    bytes[at++] = 0x22;
+    for (let i = 0; i < count; i++) {
+      const code = value.charCodeAt(i);
+      if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x5c) {
+        this.text(JSON.stringify(value));
+        return;
+      }
+      bytes[at++] = code;
+    }
+    bytes[at++] = 0x22;
+    this.length = at;
+  }
+
+  /** A non-negative safe integer, in decimal, at least `width` digits (zeros in front). */
+  digits(value: number, width = 1): void {
+    let count = 1;
+    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) count++;
+    if (count < width) count = width;
+    if (this.length + count > this.bytes.length) this.grow(count);
+    const bytes = this.bytes;
+    let rest = value;
+    for (let at = this.length + count - 1; at >= this.length; at--) {
+      bytes[at] = 0x30 + (rest % 10);
+      rest = Math.floor(rest / 10);
+    }
+    this.length += count;
+  }
+
+  /** Any JSON text, as UTF-8. */
+  text(json: string): void {
+    // At most 3 bytes per UTF-16 unit.
+    if (this.length + json.length * 3 > this.bytes.length) this.grow(json.length * 3);
+    this.length += this.bytes.write(json, this.length);
+  }
+
+  /** The text written so far (a view of the buffer, not a copy). */
+  written(): Buffer {
+    return this.bytes.subarray(0, this.length);
+  }
+
+  private grow(more: number): void {
+    const grown = Buffer.allocUnsafe(Math.max(this.length + more, this.bytes.length * 2));
+    this.bytes.copy(grown, 0, 0, this.length);
+    this.bytes = grown;
+  }
+}
+
 /**
  * One span as an OTLP `Span` object. Fields at their default (no events, no links, nothing dropped,
  * status UNSET) are left out, as the protobuf JSON mapping allows and OTLP receivers read them:
  * about an eighth of a request span's bytes.
  */
-export function otlpSpanJson(span: ReadableSpan): string {
+export function writeOtlpSpan(out: JsonBytes, span: ReadableSpan): void {
   const { traceId, spanId, traceFlags, traceState } = span.spanContext();
   const parent = span.parentSpanContext;
-  let json = `{"traceId":"${traceId}","spanId":"${spanId}"`;
-  if (parent?.spanId) json += `,"parentSpanId":"${parent.spanId}"`;
-  if (traceState) json += `,"traceState":${JSON.stringify(traceState.serialize())}`;
-  json += `,"name":${JSON.stringify(span.name)},"kind":${span.kind + 1}`;
-  json += `,"startTimeUnixNano":"${unixNanos(span.startTime)}","endTimeUnixNano":"${unixNanos(span.endTime)}"`;
-  json += `,"attributes":${attributesJson(span.attributes)}`;
-  if (span.droppedAttributesCount > 0) json += `,"droppedAttributesCount":${span.droppedAttributesCount}`;
-  if (span.events.length > 0) json += `,"events":${listJson(span.events, eventJson)}`;
-  if (span.droppedEventsCount > 0) json += `,"droppedEventsCount":${span.droppedEventsCount}`;
+  out.ascii('{"traceId":');
+  out.string(traceId);
+  out.ascii(',"spanId":');
+  out.string(spanId);
+  if (parent?.spanId) {
+    out.ascii(',"parentSpanId":');
+    out.string(parent.spanId);
+  }
+  if (traceState) {
+    out.ascii(',"traceState":');
+    out.string(traceState.serialize());
+  }
+  out.ascii(',"name":');
+  out.string(span.name);
+  out.ascii(',"kind":');
+  out.digits(span.kind + 1);
+  out.ascii(',"startTimeUnixNano":');
+  writeUnixNanos(out, span.startTime);
+  out.ascii(',"endTimeUnixNano":');
+  writeUnixNanos(out, span.endTime);
+  out.ascii(',"attributes":');
+  writeAttributes(out, span.attributes);
+  writeCount(out, ',"droppedAttributesCount":', span.droppedAttributesCount);
+  if (span.events.length > 0) {
+    out.ascii(',"events":');
+    writeList(out, span.events, writeEvent);
+  }
+  writeCount(out, ',"droppedEventsCount":', span.droppedEventsCount);
   const status = span.status;
   if (status.code !== 0 || status.message !== undefined) {
-    json += `,"status":{"code":${status.code}`;
-    if (status.message !== undefined) json += `,"message":${JSON.stringify(status.message)}`;
-    json += '}';
+    out.ascii(',"status":{"code":');
+    out.digits(status.code);
+    if (status.message !== undefined) {
+      out.ascii(',"message":');
+      out.string(status.message);
+    }
+    out.ascii('}');
   }
-  if (span.links.length > 0) json += `,"links":${listJson(span.links, linkJson)}`;
-  if (span.droppedLinksCount > 0) json += `,"droppedLinksCount":${span.droppedLinksCount}`;
-  return `${json},"flags":${flagsOf(traceFlags, parent?.isRemote)}}`;
+  if (span.links.length > 0) {
+    out.ascii(',"links":');
+    writeList(out, span.links, writeLink);
+  }
+  writeCount(out, ',"droppedLinksCount":', span.droppedLinksCount);
+  out.ascii(',"flags":');
+  out.digits(flagsOf(traceFlags, parent?.isRemote));
+  out.ascii('}');
 }
 
-/** Bytes first set aside for a scope's spans; a batch then starts at the size its scope last needed. */
-const FIRST_SCOPE_BYTES = 64 * 1024;
-const COMMA = 0x2c;
-
-/** One scope's spans in a batch, as OTLP/JSON bytes (span objects separated by commas). */
+/** One scope's spans in a batch, as OTLP/JSON (span objects separated by commas). */
 interface ScopeSpans {
   scope: InstrumentationScope;
   key: string;
-  bytes: Buffer;
-  length: number;
+  out: JsonBytes;
   count: number;
 }
 
@@ -81,25 +189,30 @@ export class OtlpJsonBatch {
       const key = scopeKey(scope);
       spans = this.scopesByKey.get(key);
       if (spans === undefined) {
-        const size = this.scopeBytes.get(key) ?? FIRST_SCOPE_BYTES;
-        spans = { scope, key, bytes: Buffer.allocUnsafe(size), length: 0, count: 0 };
+        const out = new JsonBytes(this.scopeBytes.get(key) ?? FIRST_SCOPE_BYTES);
+        spans = { scope, key, out, count: 0 };
         this.scopesByKey.set(key, spans);
       }
       this.scopes.set(scope, spans);
     }
-    append(spans, otlpSpanJson(span));
+    if (spans.count++ > 0) spans.out.ascii(',');
+    writeOtlpSpan(spans.out, span);
   }
 
   /** The `ExportTraceServiceRequest` of the spans added; undefined when none was. */
   body(): Buffer | undefined {
     if (this.resource === undefined) return undefined;
-    const parts: Buffer[] = [Buffer.from(otlpRequestHead(this.resource))];
+    const head = new JsonBytes(1024);
+    writeRequestHead(head, this.resource);
+    const parts: Buffer[] = [head.written()];
     let first = true;
     for (const spans of this.scopesByKey.values()) {
-      parts.push(Buffer.from(`${first ? '' : ','}${otlpScopeSpansHead(spans.scope)}`));
-      parts.push(spans.bytes.subarray(0, spans.length));
+      const scopeHead = new JsonBytes(256);
+      if (!first) scopeHead.ascii(',');
+      writeScopeSpansHead(scopeHead, spans.scope);
+      parts.push(scopeHead.written(), spans.out.written());
       parts.push(Buffer.from(otlpScopeSpansTail(spans.scope)));
-      this.scopeBytes.set(spans.key, spans.bytes.length);
+      this.scopeBytes.set(spans.key, spans.out.bytes.length);
       first = false;
     }
     parts.push(Buffer.from(otlpRequestTail(this.resource)));
@@ -111,24 +224,15 @@ function scopeKey(scope: InstrumentationScope): string {
   return JSON.stringify([scope.name, scope.version, scope.schemaUrl]);
 }
 
-/** Writes one span's JSON after the scope's others, growing its buffer when the text may not fit. */
-function append(spans: ScopeSpans, json: string): void {
-  // At most 3 bytes per UTF-16 unit, and one for the comma.
-  const needed = spans.length + json.length * 3 + 1;
-  if (needed > spans.bytes.length) {
-    const grown = Buffer.allocUnsafe(Math.max(needed, spans.bytes.length * 2));
-    spans.bytes.copy(grown, 0, 0, spans.length);
-    spans.bytes = grown;
-  }
-  if (spans.count++ > 0) spans.bytes[spans.length++] = COMMA;
-  spans.length += spans.bytes.write(json, spans.length);
-}
-
 /** An OTLP `ScopeSpans` object up to its span list: `{"scope":{…},"spans":[`. */
-function otlpScopeSpansHead(scope: InstrumentationScope): string {
-  let json = `{"scope":{"name":${JSON.stringify(scope.name)}`;
-  if (scope.version !== undefined) json += `,"version":${JSON.stringify(scope.version)}`;
-  return `${json}},"spans":[`;
+function writeScopeSpansHead(out: JsonBytes, scope: InstrumentationScope): void {
+  out.ascii('{"scope":{"name":');
+  out.string(scope.name);
+  if (scope.version !== undefined) {
+    out.ascii(',"version":');
+    out.string(scope.version);
+  }
+  out.ascii('},"spans":[');
 }
 
 /** What closes a `ScopeSpans` object after its span list. */
@@ -137,10 +241,15 @@ function otlpScopeSpansTail(scope: InstrumentationScope): string {
 }
 
 /** An export request up to its scope list: `{"resourceSpans":[{"resource":{…},"scopeSpans":[`. */
-function otlpRequestHead(resource: Resource): string {
-  let json = `{"resourceSpans":[{"resource":{"attributes":${attributesJson(resource.attributes)},"droppedAttributesCount":0`;
-  if (resource.schemaUrl) json += `,"schemaUrl":${JSON.stringify(resource.schemaUrl)}`;
-  return `${json}},"scopeSpans":[`;
+function writeRequestHead(out: JsonBytes, resource: Resource): void {
+  out.ascii('{"resourceSpans":[{"resource":{"attributes":');
+  writeAttributes(out, resource.attributes);
+  out.ascii(',"droppedAttributesCount":0');
+  if (resource.schemaUrl) {
+    out.ascii(',"schemaUrl":');
+    out.string(resource.schemaUrl);
+  }
+  out.ascii('},"scopeSpans":[');
 }
 
 /** What closes an export request after its scope list. */
@@ -148,82 +257,117 @@ function otlpRequestTail(resource: Resource): string {
   return resource.schemaUrl ? `],"schemaUrl":${JSON.stringify(resource.schemaUrl)}}]}` : ']}]}';
 }
 
-function eventJson(event: TimedEvent): string {
-  const attributes = event.attributes ? attributesJson(event.attributes) : '[]';
-  return `{"attributes":${attributes},"name":${JSON.stringify(event.name)},"timeUnixNano":"${unixNanos(event.time)}","droppedAttributesCount":${event.droppedAttributesCount ?? 0}}`;
+function writeEvent(out: JsonBytes, event: TimedEvent): void {
+  out.ascii('{"attributes":');
+  writeAttributes(out, event.attributes ?? {});
+  out.ascii(',"name":');
+  out.string(event.name);
+  out.ascii(',"timeUnixNano":');
+  writeUnixNanos(out, event.time);
+  out.ascii(',"droppedAttributesCount":');
+  out.digits(event.droppedAttributesCount ?? 0);
+  out.ascii('}');
 }
 
-function linkJson(link: Link): string {
+function writeLink(out: JsonBytes, link: Link): void {
   const { traceId, spanId, traceFlags, traceState, isRemote } = link.context;
-  const attributes = link.attributes ? attributesJson(link.attributes) : '[]';
-  let json = `{"attributes":${attributes},"spanId":"${spanId}","traceId":"${traceId}"`;
-  if (traceState) json += `,"traceState":${JSON.stringify(traceState.serialize())}`;
-  return `${json},"droppedAttributesCount":${link.droppedAttributesCount ?? 0},"flags":${flagsOf(traceFlags, isRemote)}}`;
+  out.ascii('{"attributes":');
+  writeAttributes(out, link.attributes ?? {});
+  out.ascii(',"spanId":');
+  out.string(spanId);
+  out.ascii(',"traceId":');
+  out.string(traceId);
+  if (traceState) {
+    out.ascii(',"traceState":');
+    out.string(traceState.serialize());
+  }
+  out.ascii(',"droppedAttributesCount":');
+  out.digits(link.droppedAttributesCount ?? 0);
+  out.ascii(',"flags":');
+  out.digits(flagsOf(traceFlags, isRemote));
+  out.ascii('}');
+}
+
+/** `"name":count` after a comma, for a dropped-items count, when it is not zero. */
+function writeCount(out: JsonBytes, field: string, count: number): void {
+  if (count > 0) {
+    out.ascii(field);
+    out.digits(count);
+  }
 }
 
 function flagsOf(traceFlags: number, isRemote: boolean | undefined): number {
   return (traceFlags & 0xff) | FLAGS_HAS_IS_REMOTE | (isRemote ? FLAGS_IS_REMOTE : 0);
 }
 
-function listJson<T>(items: readonly T[], itemJson: (item: T) => string): string {
-  if (items.length === 0) return '[]';
-  let json = `[${itemJson(items[0] as T)}`;
-  for (let i = 1; i < items.length; i++) json += `,${itemJson(items[i] as T)}`;
-  return `${json}]`;
+function writeList<T>(
+  out: JsonBytes,
+  items: readonly T[],
+  writeItem: (out: JsonBytes, item: T) => void,
+): void {
+  out.ascii('[');
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out.ascii(',');
+    writeItem(out, items[i] as T);
+  }
+  out.ascii(']');
 }
 
-function attributesJson(attributes: Attributes): string {
-  let json = '';
+function writeAttributes(out: JsonBytes, attributes: Attributes): void {
+  out.ascii('[');
+  let first = true;
   for (const key in attributes) {
-    json += `${json === '' ? '[' : ','}${keyValueHead(key)}${anyValueJson(attributes[key])}}`;
+    out.ascii(first ? '{"key":' : ',{"key":');
+    out.string(key);
+    out.ascii(',"value":');
+    writeAnyValue(out, attributes[key]);
+    out.ascii('}');
+    first = false;
   }
-  return json === '' ? '[]' : `${json}]`;
-}
-
-/**
- * `{"key":"<key>","value":` for an attribute key. Spans of one service use the same few dozen keys
- * over and over, so each is escaped once; a process that makes up keys without end (a bug, but not
- * ours to break on) stops being remembered past the bound.
- */
-const keyValueHeads = new Map<string, string>();
-const MAX_REMEMBERED_KEYS = 1024;
-function keyValueHead(key: string): string {
-  let head = keyValueHeads.get(key);
-  if (head === undefined) {
-    head = `{"key":${JSON.stringify(key)},"value":`;
-    if (keyValueHeads.size < MAX_REMEMBERED_KEYS) keyValueHeads.set(key, head);
-  }
-  return head;
+  out.ascii(']');
 }
 
 /** An OTLP `AnyValue`; what the SDK lets through as an attribute value, and nested values of logs'. */
-function anyValueJson(value: AttributeValue | unknown): string {
+function writeAnyValue(out: JsonBytes, value: AttributeValue | unknown): void {
   switch (typeof value) {
     case 'string':
-      return `{"stringValue":${JSON.stringify(value)}}`;
+      out.ascii('{"stringValue":');
+      out.string(value);
+      out.ascii('}');
+      return;
     case 'number':
       // JSON.stringify: NaN and ±Infinity become null, as in the transformer's output.
-      return Number.isInteger(value)
-        ? `{"intValue":${JSON.stringify(value)}}`
-        : `{"doubleValue":${JSON.stringify(value)}}`;
+      out.ascii(Number.isInteger(value) ? '{"intValue":' : '{"doubleValue":');
+      out.ascii(JSON.stringify(value));
+      out.ascii('}');
+      return;
     case 'boolean':
-      return `{"boolValue":${value}}`;
+      out.ascii(value ? '{"boolValue":true}' : '{"boolValue":false}');
+      return;
   }
-  if (value instanceof Uint8Array) return `{"bytesValue":"${Buffer.from(value).toString('base64')}"}`;
-  if (Array.isArray(value)) return `{"arrayValue":{"values":${listJson(value, anyValueJson)}}}`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.keys(value).map(
-      (key) =>
-        `{"key":${JSON.stringify(key)},"value":${anyValueJson((value as Record<string, unknown>)[key])}}`,
-    );
-    return `{"kvlistValue":{"values":[${entries.join(',')}]}}`;
-  }
-  return '{}';
+  if (value instanceof Uint8Array) {
+    out.ascii('{"bytesValue":"');
+    out.ascii(Buffer.from(value).toString('base64'));
+    out.ascii('"}');
+  } else if (Array.isArray(value)) {
+    out.ascii('{"arrayValue":{"values":');
+    writeList(out, value, writeAnyValue);
+    out.ascii('}}');
+  } else if (typeof value === 'object' && value !== null) {
+    out.ascii('{"kvlistValue":{"values":');
+    writeAttributes(out, value as Attributes);
+    out.ascii('}}');
+  } else out.ascii('{}');
 }
 
 /** Nanoseconds since the epoch as a decimal string: past 2^53, so not a JS number. */
-function unixNanos([seconds, nanos]: HrTime): string {
+function writeUnixNanos(out: JsonBytes, [seconds, nanos]: HrTime): void {
   const whole = Math.trunc(seconds);
   const fraction = Math.trunc(nanos);
-  return whole === 0 ? String(fraction) : `${whole}${String(fraction + 1e9).slice(1)}`;
+  out.ascii('"');
+  if (Number.isSafeInteger(whole) && whole > 0 && fraction >= 0 && fraction < 1e9) {
+    out.digits(whole);
+    out.digits(fraction, 9);
+  } else out.ascii(whole === 0 ? String(fraction) : `${whole}${String(fraction + 1e9).slice(1)}`);
+  out.ascii('"');
 }

@@ -42,7 +42,8 @@ export function traceRequests(app: FastifyInstance, options: ServerSpanOptions):
   const spans = requestSpans(app, options);
   app.addHook('onRequest', (request, reply, done) => {
     const active = spans.start(request, reply) as Context | undefined;
-    if ((reply.raw as TracedResponse)[TRACED_REQUEST]) reply.raw.on('close', spans.responseClosed);
+    if (active !== undefined && trace.getSpan(active)?.isRecording())
+      reply.raw.on('close', spans.responseClosed);
     if (active === undefined) done();
     else context.with(active, done);
   });
@@ -82,7 +83,15 @@ export function requestSpans(app: FastifyInstance, options: ServerSpanOptions): 
     const url = request.url;
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
-    if (UNTRACED_PATHS.has(path)) return undefined;
+    // Every response gets the property, traced or not, sampled or not: one added to some responses
+    // only would give ServerResponse two shapes, and every inline cache in the response path of
+    // node:http and fastify would turn polymorphic (at 5 % sampled that cost more than the spans).
+    const response = reply.raw as TracedResponse;
+    if (UNTRACED_PATHS.has(path)) {
+      response[TRACED_REQUEST] = null;
+      return undefined;
+    }
+    response[TRACED_REQUEST] = request as TracedRequest;
     const method = request.method;
     const route = request.routeOptions.url;
     const headers = request.headers;
@@ -111,7 +120,6 @@ export function requestSpans(app: FastifyInstance, options: ServerSpanOptions): 
       recordRequest(attributes, request, route);
       if (decision.attributes) Object.assign(attributes, sanitizeAttributes(decision.attributes));
       span = new RequestSpan(spans, name, ids, remoteParent, attributes, parent);
-      (reply.raw as TracedResponse)[TRACED_REQUEST] = request as TracedRequest;
     }
     const active = trace.setSpan(parent, span);
     (request as TracedRequest)[REQUEST_TRACE] = active;
@@ -126,9 +134,9 @@ function carriesAny(headers: FastifyRequest['headers'], names: readonly string[]
   return false;
 }
 
-/** On a sampled request's raw response: the request, for the 'close' listener that ends its span. */
+/** On a raw response: its request if traced (for the 'close' listener that ends its span), else null. */
 const TRACED_REQUEST = Symbol('stratus.tracedRequest');
-type TracedResponse = ServerResponse & { [TRACED_REQUEST]?: TracedRequest };
+type TracedResponse = ServerResponse & { [TRACED_REQUEST]?: TracedRequest | null };
 
 /**
  * Ends a sampled request's span when its response closes: sent in full (the status is recorded) or
@@ -140,7 +148,7 @@ function endServerSpan(this: TracedResponse): void {
   const request = this[TRACED_REQUEST];
   const active = request?.[REQUEST_TRACE];
   const span = active ? trace.getSpan(active) : undefined;
-  if (!request || !span) return;
+  if (!request || !span?.isRecording()) return;
   if (!this.writableFinished) {
     span.setAttribute('error.type', 'request_aborted');
     span.end();

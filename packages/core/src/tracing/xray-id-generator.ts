@@ -11,13 +11,17 @@ const SPAN_ID_BYTES = 8;
  * Trace ids in X-Ray's format (the first 8 hex digits are the second the trace started, so X-Ray
  * accepts them; the other 24 are random) and random span ids, as
  * `@opentelemetry/id-generator-aws-xray` makes them. The random part comes from the OS's generator
- * (crypto), drawn 4 KiB at a time, and each id is one hex slice of that pool, where the stock
- * generator draws Math.random and writes a buffer per 4 bytes. Every request pays for its ids,
- * sampled or not: a trace and a span id took 0.36 µs against the stock 0.57 µs (tight loop, Node 20).
+ * (crypto), drawn 4 KiB at a time and turned into hex text at once; each id is then a slice of that
+ * text, which V8 makes without copying, where the stock generator draws Math.random and writes a
+ * buffer per 4 bytes. Every request pays for its ids, sampled or not: a trace and a span id took
+ * 0.05 µs against 0.18 µs for a hex conversion per id and 0.57 µs for the stock generator (tight
+ * loop, Node 20). The price: an id keeps its 8 KB of pool text alive for as long as it is kept.
  */
 export class XRayIdGenerator implements IdGenerator {
   private readonly pool = Buffer.allocUnsafe(POOL_BYTES);
-  private used = POOL_BYTES;
+  /** The pool as hex text, two digits per byte; ids are cut from it until it is used up. */
+  private poolHex = '';
+  private used = 0;
   private epochSecond = -1;
   private epochHex = '';
 
@@ -38,12 +42,14 @@ export class XRayIdGenerator implements IdGenerator {
   }
 
   private randomHex(bytes: number): string {
-    if (this.used + bytes > POOL_BYTES) {
+    const digits = bytes * 2;
+    if (this.used + digits > this.poolHex.length) {
       randomFillSync(this.pool);
+      this.poolHex = this.pool.toString('hex');
       this.used = 0;
     }
     const start = this.used;
-    this.used = start + bytes;
-    return this.pool.toString('hex', start, start + bytes);
+    this.used = start + digits;
+    return this.poolHex.slice(start, start + digits);
   }
 }
