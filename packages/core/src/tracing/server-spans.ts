@@ -121,11 +121,39 @@ export function requestSpans(app: FastifyInstance, options: ServerSpanOptions): 
       if (decision.attributes) Object.assign(attributes, sanitizeAttributes(decision.attributes));
       span = new RequestSpan(spans, name, ids, remoteParent, attributes, parent);
     }
-    const active = trace.setSpan(parent, span);
+    const active = new RequestContext(parent, span);
     (request as TracedRequest)[REQUEST_TRACE] = active;
     return active;
   };
   return { start, responseClosed: endServerSpan };
+}
+
+/** The key the API keeps a context's span under (`createContextKey` is `Symbol.for`). */
+const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
+
+/**
+ * The context a request runs in: its parent's with the request's span set, as `trace.setSpan` would
+ * make it, but one small object where the API's context copies its parent's Map. Every request
+ * makes one, sampled or not, and reads it back for each log line. A context derived from it (a
+ * child span's, a value set) is the API's own.
+ */
+export class RequestContext implements Context {
+  constructor(
+    private readonly parent: Context,
+    private readonly span: Span,
+  ) {}
+
+  getValue(key: symbol): unknown {
+    return key === SPAN_KEY ? this.span : this.parent.getValue(key);
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    return trace.setSpan(this.parent, this.span).setValue(key, value);
+  }
+
+  deleteValue(key: symbol): Context {
+    return trace.setSpan(this.parent, this.span).deleteValue(key);
+  }
 }
 
 /** Whether a request carries any of the headers trace context is propagated in. */

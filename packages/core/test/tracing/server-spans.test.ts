@@ -1,13 +1,13 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, trace } from '@opentelemetry/api';
+import { context, createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '@stratus/test-peers';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceError } from '../../src/errors.js';
 import { configureTracing, type Tracing } from '../../src/tracing/configure-tracing.js';
-import { serverAddressOf, serverPortOf } from '../../src/tracing/server-spans.js';
+import { RequestContext, serverAddressOf, serverPortOf } from '../../src/tracing/server-spans.js';
 import { captureSubsegment } from '../../src/tracing/xray-vocabulary.js';
 import { type RunningService, startTestService } from '../support/service-under-test.js';
 
@@ -273,5 +273,33 @@ describe('server.address and server.port of a Host header', () => {
       expect(ours, host).toEqual(fastify);
     }
     await app.close();
+  });
+});
+
+describe('RequestContext', () => {
+  it("holds the span where the API looks for it, and its parent's values, as trace.setSpan would", () => {
+    const key = createContextKey('tenant');
+    const other = createContextKey('other');
+    const parent = ROOT_CONTEXT.setValue(key, 'acme');
+    const span = trace.wrapSpanContext({
+      traceId: '6757a5d2c4a4f1e0a1b2c3d4e5f60718',
+      spanId: 'a1b2c3d4e5f60718',
+      traceFlags: 1,
+    });
+    const active = new RequestContext(parent, span);
+    const stock = trace.setSpan(parent, span);
+    expect(trace.getSpan(active)).toBe(span);
+    expect(active.getValue(key)).toBe('acme');
+    // Contexts derived from it are the API's, and keep both.
+    for (const derived of [active.setValue(other, 1), active.deleteValue(other)]) {
+      expect(trace.getSpan(derived)).toBe(span);
+      expect(derived.getValue(key)).toBe('acme');
+    }
+    expect(active.setValue(other, 1).getValue(other)).toBe(stock.setValue(other, 1).getValue(other));
+    expect(trace.getSpan(active.deleteValue(key))).toBe(span);
+    expect(active.deleteValue(key).getValue(key)).toBeUndefined();
+    const child = trace.wrapSpanContext({ ...span.spanContext(), spanId: 'b1b2c3d4e5f60718' });
+    expect(trace.getSpan(trace.setSpan(active, child))).toBe(child);
+    expect(trace.getSpan(trace.deleteSpan(active))).toBeUndefined();
   });
 });

@@ -10,7 +10,9 @@ import {
   type SamplingRule,
 } from './sampling-rules.js';
 
-const { RECORD_AND_SAMPLED, NOT_RECORD } = SamplingDecision;
+/** The two answers, made once: every request asks. */
+const SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
+const NOT_SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.NOT_RECORD });
 
 export interface XRayRulesSamplerOptions {
   rules: readonly SamplingRule[];
@@ -63,10 +65,10 @@ export class XRayRulesSampler implements Sampler {
         request ??= this.requestOf(attributes);
         if (!ruleMatches(rule, request)) continue;
       }
-      return { decision: this.decide(rule, reservoir) ? RECORD_AND_SAMPLED : NOT_RECORD };
+      return this.decide(rule, reservoir) ? SAMPLED : NOT_SAMPLED;
     }
     // orderRules always appends a Default rule, which matches every request.
-    return { decision: NOT_RECORD };
+    return NOT_SAMPLED;
   }
 
   /** The reservoir first, then the fixed rate. */
