@@ -1,5 +1,5 @@
 // bench/otlp-serialize: CPU per span of turning finished spans into an OTLP/JSON export request body,
-// @stratus/core's way (each span written as text into the batch's bytes, as OtlpBatchSpanProcessor
+// @stratus/core's way (each span written as JSON byte by byte into the batch's buffer, as OtlpBatchSpanProcessor
 // does when spans end) against OpenTelemetry JS's JsonTraceSerializer (the stock OTLP/HTTP JSON
 // exporter's, over the batch at export time), on the same 512 SERVER spans shaped like bench/tracing's.
 // One process, no I/O: the two alternate for ROUNDS rounds and the medians are compared. No target:

@@ -6,6 +6,10 @@
 // request is read from /proc too: on a busy machine req/s follows whichever process the scheduler
 // favoured, while CPU per request (whose inverse is the throughput a core would give) holds steady.
 // The load average is recorded with every round.
+// Each mode runs in two server processes, loaded one after the other in every round, and a round's
+// figure for the mode is theirs together: two identical servers on this VM differed by up to a fifth
+// in req/s for a whole run (V8 settles each process's code and heap its own way), so with one
+// process per mode that lottery, not tracing, could decide a ratio.
 // Where taskset and two CPUs are there, the servers run on CPU 1 and the load generator (this
 // process) and the receiver on CPU 0 (bench/lib/servers.mjs). Each server is warmed up for 5 s
 // first: the sampled path of the 5 % server is compiled late, and its first rounds ran slow.
@@ -24,10 +28,11 @@ import {
   serverCommand,
 } from '../lib/servers.mjs';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const CONNECTIONS = 50;
 const MODES = ['off', 'sampled-100', 'sampled-5'];
+const PROCESSES_PER_MODE = 2;
 const WARM_UP_SECONDS = 5;
 const onServerCpu = pinLoadGeneratorAndServers();
 
@@ -40,14 +45,14 @@ const [collectorUrl] = await once(collectorLines, 'line');
 // Each server logs here; removed at the end (a run writes hundreds of MB).
 const logDir = mkdtempSync(join(tmpdir(), 'stratus-bench-tracing-'));
 
-async function startServer(mode) {
+async function startServer(mode, index) {
   const [command, commandArgs] = serverCommand(onServerCpu, [
     join(repoRoot, 'bench', 'tracing', 'server.mjs'),
     mode,
   ]);
   const child = spawn(command, commandArgs, {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, OTLP_ENDPOINT: collectorUrl, LOG_FILE: join(logDir, `${mode}.log`) },
+    env: { ...process.env, OTLP_ENDPOINT: collectorUrl, LOG_FILE: join(logDir, `${mode}-${index}.log`) },
   });
   const [url] = await once(createInterface({ input: child.stdout }), 'line');
   return { url, cpuSeconds: () => cpuSecondsOf(child.pid), stop: () => child.kill('SIGKILL') };
@@ -60,26 +65,41 @@ async function load(url, seconds) {
   return result;
 }
 
-// All three servers run for the whole benchmark; only one is loaded at a time.
+// All servers run for the whole benchmark; only one is loaded at a time.
 const servers = Object.fromEntries(
-  await Promise.all(MODES.map(async (mode) => [mode, await startServer(mode)])),
+  await Promise.all(
+    MODES.map(async (mode) => [
+      mode,
+      await Promise.all(Array.from({ length: PROCESSES_PER_MODE }, (_, i) => startServer(mode, i))),
+    ]),
+  ),
 );
 const runs = Object.fromEntries(MODES.map((mode) => [mode, []]));
 try {
-  for (const mode of MODES) await load(servers[mode].url, WARM_UP_SECONDS); // JIT, connections, exporter
+  // JIT, connections, exporter
+  for (const mode of MODES) for (const server of servers[mode]) await load(server.url, WARM_UP_SECONDS);
   for (let round = 0; round < ROUNDS; round++) {
     // Each mode goes first, second and third equally often.
     const order = MODES.map((_, i) => MODES[(i + round) % MODES.length]);
     if (round % 2 === 1) order.reverse();
     for (const mode of order) {
-      const server = servers[mode];
-      const cpuBefore = server.cpuSeconds();
-      const result = await load(server.url, SECONDS);
+      let requests = 0;
+      let rps = 0;
+      let cpuSeconds = 0;
+      let p99 = 0;
+      for (const server of servers[mode]) {
+        const cpuBefore = server.cpuSeconds();
+        const result = await load(server.url, SECONDS);
+        cpuSeconds += server.cpuSeconds() - cpuBefore;
+        requests += result.requests.total;
+        rps += result.requests.average / PROCESSES_PER_MODE;
+        p99 = Math.max(p99, result.latency.p99);
+      }
       const run = {
         load_1m: Math.round(loadavg()[0] * 10) / 10,
-        rps: result.requests.average,
-        p99_ms: result.latency.p99,
-        cpu_us_per_request: Math.round(((server.cpuSeconds() - cpuBefore) * 1e6) / result.requests.total),
+        rps,
+        p99_ms: p99,
+        cpu_us_per_request: Math.round((cpuSeconds * 1e6) / requests),
       };
       runs[mode].push(run);
       process.stdout.write(
@@ -88,7 +108,7 @@ try {
     }
   }
 } finally {
-  for (const server of Object.values(servers)) server.stop();
+  for (const server of Object.values(servers).flat()) server.stop();
   rmSync(logDir, { recursive: true, force: true });
 }
 
@@ -130,9 +150,8 @@ writeResult({
     max: Math.max(...loads),
   },
   spans_received: Number(spansReceived),
-  statistic:
-    'subject and baseline: median req/s over rounds; ratio: median over rounds of the req/s ratio within a round; cpu_ratio: median over rounds of off CPU µs per request / mode CPU µs per request',
+  statistic: `a mode's req/s in a round: the mean of its ${PROCESSES_PER_MODE} server processes, each loaded for ${SECONDS} s; subject and baseline: median req/s over rounds; ratio: median over rounds of the req/s ratio within a round; cpu_ratio: median over rounds of off CPU µs per request / mode CPU µs per request`,
   pinned: onServerCpu ? PINNED_DESCRIPTION : false,
-  setup: `GET /orders/:id JSON with one annotation on the Stratus HTTP kit (request logs to a file), autocannon ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per mode, order rotated, after ${WARM_UP_SECONDS} s warm-up each; three servers in their own processes; tracing on = one SERVER span per request (fastify hooks), trace ids on the log lines, X-Ray rules (reservoir 0, fixed rate 1.0 or 0.05), batch export over OTLP/HTTP JSON to a loopback receiver in its own process`,
+  setup: `GET /orders/:id JSON with one annotation on the Stratus HTTP kit (request logs to a file), autocannon ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per mode, order rotated, after ${WARM_UP_SECONDS} s warm-up each; ${PROCESSES_PER_MODE} server processes per mode; tracing on = one SERVER span per request (fastify hooks), trace ids on the log lines, X-Ray rules (reservoir 0, fixed rate 1.0 or 0.05), batch export over OTLP/HTTP JSON to a loopback receiver in its own process`,
   rounds: runs,
 });
