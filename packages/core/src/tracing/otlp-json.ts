@@ -114,14 +114,8 @@ export function writeOtlpSpan(out: JsonBytes, span: ReadableSpan): void {
   out.string(traceId);
   out.ascii(',"spanId":');
   out.string(spanId);
-  if (parent?.spanId) {
-    out.ascii(',"parentSpanId":');
-    out.string(parent.spanId);
-  }
-  if (traceState) {
-    out.ascii(',"traceState":');
-    out.string(traceState.serialize());
-  }
+  writeStringField(out, ',"parentSpanId":', parent?.spanId || undefined);
+  writeStringField(out, ',"traceState":', traceState?.serialize());
   out.ascii(',"name":');
   out.string(span.name);
   out.ascii(',"kind":');
@@ -142,10 +136,7 @@ export function writeOtlpSpan(out: JsonBytes, span: ReadableSpan): void {
   if (status.code !== 0 || status.message !== undefined) {
     out.ascii(',"status":{"code":');
     out.digits(status.code);
-    if (status.message !== undefined) {
-      out.ascii(',"message":');
-      out.string(status.message);
-    }
+    writeStringField(out, ',"message":', status.message);
     out.ascii('}');
   }
   if (span.links.length > 0) {
@@ -228,10 +219,7 @@ function scopeKey(scope: InstrumentationScope): string {
 function writeScopeSpansHead(out: JsonBytes, scope: InstrumentationScope): void {
   out.ascii('{"scope":{"name":');
   out.string(scope.name);
-  if (scope.version !== undefined) {
-    out.ascii(',"version":');
-    out.string(scope.version);
-  }
+  writeStringField(out, ',"version":', scope.version);
   out.ascii('},"spans":[');
 }
 
@@ -245,10 +233,7 @@ function writeRequestHead(out: JsonBytes, resource: Resource): void {
   out.ascii('{"resourceSpans":[{"resource":{"attributes":');
   writeAttributes(out, resource.attributes);
   out.ascii(',"droppedAttributesCount":0');
-  if (resource.schemaUrl) {
-    out.ascii(',"schemaUrl":');
-    out.string(resource.schemaUrl);
-  }
+  writeStringField(out, ',"schemaUrl":', resource.schemaUrl || undefined);
   out.ascii('},"scopeSpans":[');
 }
 
@@ -277,10 +262,7 @@ function writeLink(out: JsonBytes, link: Link): void {
   out.string(spanId);
   out.ascii(',"traceId":');
   out.string(traceId);
-  if (traceState) {
-    out.ascii(',"traceState":');
-    out.string(traceState.serialize());
-  }
+  writeStringField(out, ',"traceState":', traceState?.serialize());
   out.ascii(',"droppedAttributesCount":');
   out.digits(link.droppedAttributesCount ?? 0);
   out.ascii(',"flags":');
@@ -288,7 +270,15 @@ function writeLink(out: JsonBytes, link: Link): void {
   out.ascii('}');
 }
 
-/** `"name":count` after a comma, for a dropped-items count, when it is not zero. */
+/** `,"name":"value"` (`field` is the part up to the value), when there is a value. */
+function writeStringField(out: JsonBytes, field: string, value: string | undefined): void {
+  if (value !== undefined) {
+    out.ascii(field);
+    out.string(value);
+  }
+}
+
+/** `,"name":count` (`field` is the part up to the count), for a dropped-items count, when it is not zero. */
 function writeCount(out: JsonBytes, field: string, count: number): void {
   if (count > 0) {
     out.ascii(field);
