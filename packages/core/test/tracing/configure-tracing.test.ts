@@ -1,8 +1,11 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +150,23 @@ describe('configureTracing', () => {
     } finally {
       await tracing.shutdown();
     }
+  });
+
+  it("writes OpenTelemetry's own messages to the console at the level OTEL_LOG_LEVEL asks for", async () => {
+    // In a process of its own: the API's console logger keeps the console it found when loaded.
+    const fixture = fileURLToPath(new URL('./diag-level.fixture.ts', import.meta.url));
+    // Warnings go to stderr, debug messages to stdout (console.debug).
+    const run = async (level?: string) => {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', fixture], {
+        env: { ...process.env, OTEL_LOG_LEVEL: level },
+      });
+      return stdout + stderr;
+    };
+    const atWarn = await run('warn');
+    expect(atWarn).toContain('collector falling behind');
+    expect(atWarn).not.toContain('noise');
+    expect(await run('debug')).toContain('noise');
+    expect(await run()).not.toContain('collector falling behind');
   });
 
   it('stops start-up on a rules file it cannot read or that is not valid', async () => {
