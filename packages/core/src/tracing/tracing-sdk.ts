@@ -68,8 +68,9 @@ export function startTracingSdk(settings: TracingSetup): Tracing {
   // configure from the environment (OTLP over gRPC, http and proto for traces, metrics and logs,
   // Zipkin, Prometheus): about 7 MB of heap and 180 ms of start-up for nothing used. Logs stay with
   // pino (trace ids are added to each line), and no metrics or logs go to the collector.
-  // OpenTelemetry's own warnings (a collector falling behind, an invalid attribute) to stderr, at
-  // the level OTEL_LOG_LEVEL asks for, as NodeSDK did.
+
+  // OpenTelemetry's own messages (a collector falling behind, an invalid attribute) to the console,
+  // at the level OTEL_LOG_LEVEL asks for, as NodeSDK did.
   const diagLevel = getStringFromEnv('OTEL_LOG_LEVEL');
   if (diagLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(diagLevel) });
   registerInstrumentations({
