@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomically } from '@stratus/core';
 
 /** The JSON a file holds, or undefined when it is missing or unreadable (the caller starts afresh). */
 export async function readJsonFile<T>(path: string): Promise<T | undefined> {
@@ -16,8 +16,5 @@ export async function writeJsonFile(
   value: unknown,
   options: { mode?: number } = {},
 ): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const partial = `${path}.partial`;
-  await writeFile(partial, JSON.stringify(value, null, 2), options);
-  await rename(partial, path);
+  await writeFileAtomically(path, JSON.stringify(value, null, 2), options);
 }

@@ -1,4 +1,5 @@
 export { isServiceError, ServiceError } from './errors.js';
+export { writeFileAtomically } from './files/write-file-atomically.js';
 export { errorBodyOf, toServiceError } from './http/error-model.js';
 export {
   type ErrorBody,

@@ -1,18 +1,18 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configureTracing, type TracingSetup } from '../../src/tracing/configure-tracing.js';
 import type { SpanLine } from '../../src/tracing/json-lines-exporter.js';
 import { annotate } from '../../src/tracing/xray-vocabulary.js';
 import { startTestService } from '../support/service-under-test.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const base: TracingSetup = {
   SERVICE_NAME: 'orders',
@@ -22,17 +22,11 @@ const base: TracingSetup = {
 };
 const untraced = <T>(work: () => Promise<T>) => context.with(suppressTracing(context.active()), work);
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'stratus-tracing-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('stratus-tracing-');
 
 describe('configureTracing', () => {
   it('writes spans as JSON lines for local use, sampled by the rules in a file', async () => {
-    const rulesFile = join(dir, 'sampling-rules.json');
+    const rulesFile = join(dir.path, 'sampling-rules.json');
     // The same document AWS accepts: `aws xray create-sampling-rule --cli-input-json file://...`.
     await writeFile(
       rulesFile,
@@ -52,7 +46,7 @@ describe('configureTracing', () => {
         },
       }),
     );
-    const tracesFile = join(dir, 'traces', 'traces.jsonl');
+    const tracesFile = join(dir.path, 'traces', 'traces.jsonl');
     const tracing = await configureTracing({
       ...base,
       TRACING_EXPORTER: 'file',
@@ -98,7 +92,7 @@ describe('configureTracing', () => {
   });
 
   it('samples by the Host header when a rule has a Host pattern', async () => {
-    const tracesFile = join(dir, 'host-rules', 'traces.jsonl');
+    const tracesFile = join(dir.path, 'host-rules', 'traces.jsonl');
     const tracing = await configureTracing({
       ...base,
       TRACING_EXPORTER: 'file',
@@ -171,9 +165,9 @@ describe('configureTracing', () => {
 
   it('stops start-up on a rules file it cannot read or that is not valid', async () => {
     await expect(
-      configureTracing({ ...base, XRAY_SAMPLING_RULES_FILE: join(dir, 'missing.json') }),
+      configureTracing({ ...base, XRAY_SAMPLING_RULES_FILE: join(dir.path, 'missing.json') }),
     ).rejects.toThrow(/^XRAY_SAMPLING_RULES_FILE: cannot read .*missing\.json/);
-    const bad = join(dir, 'bad.json');
+    const bad = join(dir.path, 'bad.json');
     await writeFile(bad, JSON.stringify([{ RuleName: 'x', Priority: 1, ReservoirSize: 1, FixedRate: 2 }]));
     await expect(configureTracing({ ...base, XRAY_SAMPLING_RULES_FILE: bad })).rejects.toThrow(
       /XRAY_SAMPLING_RULES_FILE .*bad\.json: invalid sampling rules: 0\.FixedRate/,

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { writeFileAtomically } from '@stratus/core';
 
 // The package does not export its package.json; read it next to the resolved entry point.
 const pgliteEntry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
@@ -31,11 +32,8 @@ export async function ensurePgliteTemplate(file = pgliteTemplateFile()): Promise
   await fresh.waitReady;
   const dump = await fresh.dumpDataDir('gzip');
   await fresh.close();
-  await mkdir(dirname(file), { recursive: true });
   // Written aside and renamed, so a parallel reader never sees half a dump.
-  const partial = `${file}.${process.pid}.partial`;
-  await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
-  await rename(partial, file);
+  await writeFileAtomically(file, Buffer.from(await dump.arrayBuffer()));
   return file;
 }
 

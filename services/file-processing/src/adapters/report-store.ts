@@ -1,11 +1,10 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { checkBucketName, checkObjectKey } from '@stratus/aws/local-objects';
 import type { ObjectReader } from '@stratus/aws/objects';
-import { ServiceError } from '@stratus/core';
+import { ServiceError, writeFileAtomically } from '@stratus/core';
 
 /** Copies an object into a local file as a stream (never whole into memory); resolves to its ETag. */
 export async function spoolObject(
@@ -53,10 +52,7 @@ export class LocalFolderReportStore implements ReportStore {
     const path = join(this.root, bucket, key);
     if (!path.startsWith(this.root + sep))
       throw new ServiceError(400, 'invalid_object_key', `object key ${JSON.stringify(key)} leaves the root`);
-    await mkdir(dirname(path), { recursive: true });
     // Written aside and renamed, so a reader never sees half a report.
-    const partial = `${path}.partial`;
-    await writeFile(partial, JSON.stringify(value, null, 2));
-    await rename(partial, path);
+    await writeFileAtomically(path, JSON.stringify(value, null, 2));
   }
 }
