@@ -193,20 +193,22 @@ export class OtlpJsonBatch {
   /** The `ExportTraceServiceRequest` of the spans added; undefined when none was. */
   body(): Buffer | undefined {
     if (this.resource === undefined) return undefined;
-    const head = new JsonBytes(1024);
-    writeRequestHead(head, this.resource);
-    const parts: Buffer[] = [head.written()];
+    // The JSON around the scopes' span lists, each piece up to the next list.
+    let around = new JsonBytes(1024);
+    writeRequestHead(around, this.resource);
+    const parts: Buffer[] = [];
     let first = true;
     for (const spans of this.scopesByKey.values()) {
-      const scopeHead = new JsonBytes(256);
-      if (!first) scopeHead.ascii(',');
-      writeScopeSpansHead(scopeHead, spans.scope);
-      parts.push(scopeHead.written(), spans.out.written());
-      parts.push(Buffer.from(otlpScopeSpansTail(spans.scope)));
+      if (!first) around.ascii(',');
+      writeScopeSpansHead(around, spans.scope);
+      parts.push(around.written(), spans.out.written());
+      around = new JsonBytes(256);
+      writeScopeSpansTail(around, spans.scope);
       this.scopeBytes.set(spans.key, spans.out.bytes.length);
       first = false;
     }
-    parts.push(Buffer.from(otlpRequestTail(this.resource)));
+    writeRequestTail(around, this.resource);
+    parts.push(around.written());
     return Buffer.concat(parts);
   }
 }
@@ -224,8 +226,10 @@ function writeScopeSpansHead(out: JsonBytes, scope: InstrumentationScope): void 
 }
 
 /** What closes a `ScopeSpans` object after its span list. */
-function otlpScopeSpansTail(scope: InstrumentationScope): string {
-  return scope.schemaUrl !== undefined ? `],"schemaUrl":${JSON.stringify(scope.schemaUrl)}}` : ']}';
+function writeScopeSpansTail(out: JsonBytes, scope: InstrumentationScope): void {
+  out.ascii(']');
+  writeStringField(out, ',"schemaUrl":', scope.schemaUrl);
+  out.ascii('}');
 }
 
 /** An export request up to its scope list: `{"resourceSpans":[{"resource":{…},"scopeSpans":[`. */
@@ -238,8 +242,10 @@ function writeRequestHead(out: JsonBytes, resource: Resource): void {
 }
 
 /** What closes an export request after its scope list. */
-function otlpRequestTail(resource: Resource): string {
-  return resource.schemaUrl ? `],"schemaUrl":${JSON.stringify(resource.schemaUrl)}}]}` : ']}]}';
+function writeRequestTail(out: JsonBytes, resource: Resource): void {
+  out.ascii(']');
+  writeStringField(out, ',"schemaUrl":', resource.schemaUrl || undefined);
+  out.ascii('}]}');
 }
 
 function writeEvent(out: JsonBytes, event: TimedEvent): void {

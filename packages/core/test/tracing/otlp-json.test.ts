@@ -1,6 +1,14 @@
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { withoutDefaultSpanFields } from '@stratus/test-peers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JsonBytes } from '../../src/tracing/otlp-json.js';
+import { JsonBytes, OtlpJsonBatch } from '../../src/tracing/otlp-json.js';
 
 const textOf = (out: JsonBytes) => out.written().toString('utf8');
 
@@ -38,5 +46,38 @@ describe('JsonBytes', () => {
         },
       ),
     );
+  });
+});
+
+describe('OtlpJsonBatch', () => {
+  it('writes the schema URLs of the resource and of each scope as the transformer does', () => {
+    const ended = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes(
+        { 'service.name': 'orders' },
+        { schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' },
+      ),
+      spanProcessors: [new SimpleSpanProcessor(ended)],
+    });
+    provider.getTracer('@stratus/core', '0.1.0').startSpan('no schema').end();
+    provider
+      .getTracer('@opentelemetry/instrumentation-http', '0.223.0', {
+        schemaUrl: 'https://opentelemetry.io/schemas/1.27.0',
+      })
+      .startSpan('with schema')
+      .end();
+    const spans = ended.getFinishedSpans();
+    const batch = new OtlpJsonBatch(new Map());
+    for (const span of spans) batch.add(span);
+    const decode = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString('utf8'));
+    const body = decode(batch.body() as Buffer);
+    expect(body).toEqual(
+      withoutDefaultSpanFields(decode(JsonTraceSerializer.serializeRequest(spans) as Uint8Array)),
+    );
+    expect(body.resourceSpans[0].schemaUrl).toBe('https://opentelemetry.io/schemas/1.30.0');
+    expect(body.resourceSpans[0].scopeSpans.map((scope: { schemaUrl?: string }) => scope.schemaUrl)).toEqual([
+      undefined,
+      'https://opentelemetry.io/schemas/1.27.0',
+    ]);
   });
 });
