@@ -1,16 +1,9 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { diag, TraceFlags } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode, globalErrorHandler } from '@opentelemetry/core';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { retryAfterMs } from '../service-client/service-client.js';
+import { OtlpExportThread } from './otlp-export-thread.js';
 import { OtlpJsonBatch } from './otlp-json.js';
 
-/** Statuses OTLP/HTTP says to retry (the collector is overloaded or restarting). */
-const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
-const MAX_ATTEMPTS = 5;
-const FIRST_BACKOFF_MS = 1_000;
-const MAX_BACKOFF_MS = 5_000;
 /**
  * Ended spans are written into the batch a few at a time, in a tight loop that runs faster (warm
  * caches and code) than writing each one between two requests' work: 32 at a time, or whatever has
@@ -35,8 +28,6 @@ export interface OtlpBatchSpanProcessorOptions {
   maxQueueSize?: number;
 }
 
-type Attempt = { ok: true } | { ok: false; retryable: boolean; retryAfterMs?: number; error: Error };
-
 /** A batch closed and waiting to be sent (or being sent): its export request body and its outcome. */
 interface SealedBatch {
   body: Buffer;
@@ -48,25 +39,22 @@ interface SealedBatch {
 /**
  * The SDK's batch span processor and an OTLP/HTTP (JSON) exporter in one: sampled spans are sent in
  * batches (512 spans, or whatever is there after 1 s) over keep-alive connections, one request at a
- * time, and a batch the collector refuses for now (429/502/503/504, no connection) is sent again
- * with backoff (1 s, x1.5, at most 5 attempts) while the process runs.
+ * time, from a thread of their own (`OtlpExportThread`), and a batch the collector refuses for now
+ * (429/502/503/504, no connection) is sent again with backoff (1 s, x1.5, at most 5 attempts) while
+ * the process runs.
  *
  * Unlike the stock pair it writes spans into their batch as OTLP/JSON bytes as they end (a few at a
  * time), instead of keeping them until the batch is serialized: a span then dies young, in V8's
  * cheap young-generation collection, where a kept one was promoted and collected in the old
  * generation, and no transformer object tree is built per batch (together about two thirds of what a
  * sampled request cost, see bench/tracing). And once `stopRetrying()` (or `shutdown()`) is called each
- * batch gets one last attempt and no timer is left behind: the stock exporter waits out its whole
- * retry schedule (about 9 s) before shutdown returns when the collector is gone.
+ * batch gets one last attempt and no timer is left behind (`OtlpHttpExport`).
  */
 export class OtlpBatchSpanProcessor implements SpanProcessor {
-  private readonly url: URL;
-  private readonly timeoutMs: number;
   private readonly maxExportBatchSize: number;
   private readonly scheduledDelayMillis: number;
   private readonly maxQueueSize: number;
-  private readonly agent: HttpAgent;
-  private readonly send: typeof httpRequest;
+  private readonly exportThread: OtlpExportThread;
 
   /** Each scope's buffer size in the last batch, so the next starts big enough. */
   private readonly scopeBytes = new Map<string, number>();
@@ -86,20 +74,14 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
   private readonly sealed: SealedBatch[] = [];
   private sealedSpans = 0;
   private sending = false;
-  private readonly backoffs = new Set<() => void>();
   private droppedSpans = 0;
-  private stopping = false;
   private shutDown = false;
 
   constructor(options: OtlpBatchSpanProcessorOptions) {
-    this.url = new URL(options.url);
-    this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxExportBatchSize = options.maxExportBatchSize ?? 512;
     this.scheduledDelayMillis = options.scheduledDelayMillis ?? 1_000;
     this.maxQueueSize = options.maxQueueSize ?? 8_192;
-    const https = this.url.protocol === 'https:';
-    this.agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-    this.send = https ? httpsRequest : httpRequest;
+    this.exportThread = new OtlpExportThread({ url: options.url, timeoutMs: options.timeoutMs ?? 10_000 });
   }
 
   onStart(): void {}
@@ -134,8 +116,7 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
 
   /** From now on a failed batch is not sent again: shutdown must not wait on a backoff. */
   stopRetrying(): void {
-    this.stopping = true;
-    for (const wakeUp of this.backoffs) wakeUp();
+    this.exportThread.stopRetrying();
   }
 
   async shutdown(): Promise<void> {
@@ -145,7 +126,7 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
     } finally {
       this.shutDown = true;
       if (this.droppedSpans > 0) diag.warn(`OTLP export dropped ${this.droppedSpans} spans in all`);
-      this.agent.destroy();
+      await this.exportThread.close();
     }
   }
 
@@ -181,72 +162,12 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
     this.sending = true;
     // As in the SDK's processor, the queue bound counts spans waiting, not the batch being sent.
     this.sealedSpans -= batch.spans;
-    void this.deliver(batch.body).then((result) => {
+    void this.exportThread.deliver(batch.body).then((result) => {
       this.sealed.shift();
       this.sending = false;
       if (result.code !== ExportResultCode.SUCCESS) globalErrorHandler(result.error ?? result);
       batch.settle(result);
       this.sendNext();
-    });
-  }
-
-  private async deliver(body: Buffer): Promise<ExportResult> {
-    let backoffMs = FIRST_BACKOFF_MS;
-    for (let attempt = 1; ; attempt++) {
-      const result = await this.post(body);
-      if (result.ok) return { code: ExportResultCode.SUCCESS };
-      if (!result.retryable || this.stopping || attempt === MAX_ATTEMPTS)
-        return { code: ExportResultCode.FAILED, error: result.error };
-      await this.backoff(result.retryAfterMs ?? backoffMs * (0.8 + Math.random() * 0.4));
-      backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 1.5);
-    }
-  }
-
-  /** Waits `ms`, or less when stopRetrying() comes first. */
-  private backoff(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wakeUp = () => {
-        clearTimeout(timer);
-        this.backoffs.delete(wakeUp);
-        resolve();
-      };
-      const timer = setTimeout(wakeUp, Math.min(ms, MAX_BACKOFF_MS));
-      this.backoffs.add(wakeUp);
-    });
-  }
-
-  private post(body: Buffer): Promise<Attempt> {
-    return new Promise((resolve) => {
-      const request = this.send(this.url, {
-        method: 'POST',
-        agent: this.agent,
-        headers: { 'content-type': 'application/json', 'content-length': body.byteLength },
-        timeout: this.timeoutMs,
-      });
-      request.on('timeout', () => request.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      request.on('error', (error) => resolve({ ok: false, retryable: true, error }));
-      request.on('response', (response: IncomingMessage) => {
-        const status = response.statusCode ?? 0;
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          if (text.length < 500) text += chunk;
-        });
-        response.on('error', (error) => resolve({ ok: false, retryable: true, error }));
-        response.on('end', () => {
-          if (status >= 200 && status < 300) return resolve({ ok: true });
-          const error = new Error(
-            `OTLP receiver ${this.url.origin} answered ${status}: ${text.slice(0, 200)}`,
-          );
-          resolve({
-            ok: false,
-            retryable: RETRYABLE_STATUSES.has(status),
-            retryAfterMs: retryAfterMs(response.headers['retry-after'] ?? null),
-            error,
-          });
-        });
-      });
-      request.end(body);
     });
   }
 }

@@ -190,7 +190,10 @@ export class OtlpJsonBatch {
     writeOtlpSpan(spans.out, span);
   }
 
-  /** The `ExportTraceServiceRequest` of the spans added; undefined when none was. */
+  /**
+   * The `ExportTraceServiceRequest` of the spans added, in a buffer of its own (not a slice of Node's
+   * shared pool, so it can be moved to the export thread); undefined when none was added.
+   */
   body(): Buffer | undefined {
     if (this.resource === undefined) return undefined;
     // The JSON around the scopes' span lists, each piece up to the next list.
@@ -209,8 +212,18 @@ export class OtlpJsonBatch {
     }
     writeRequestTail(around, this.resource);
     parts.push(around.written());
-    return Buffer.concat(parts);
+    return concatOwned(parts);
   }
+}
+
+/** `Buffer.concat` into a buffer that owns its whole ArrayBuffer. */
+function concatOwned(parts: readonly Buffer[]): Buffer {
+  let size = 0;
+  for (const part of parts) size += part.length;
+  const whole = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  for (const part of parts) at += part.copy(whole, at);
+  return whole;
 }
 
 function scopeKey(scope: InstrumentationScope): string {
