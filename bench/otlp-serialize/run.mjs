@@ -58,7 +58,10 @@ const stockBody = () => JsonTraceSerializer.serializeRequest(spans);
 // Both must say the same (field for field, in the same order, the stock one's fields at their
 // protobuf default left out as ours are), or the comparison means nothing.
 const decode = (bytes) => JSON.parse(Buffer.from(bytes).toString('utf8'));
-if (JSON.stringify(decode(stratusBody())) !== JSON.stringify(withoutDefaultSpanFields(decode(stockBody()))))
+if (
+  JSON.stringify(decode(Buffer.concat(stratusBody()))) !==
+  JSON.stringify(withoutDefaultSpanFields(decode(stockBody())))
+)
   throw new Error('the two serializers disagree');
 
 /** µs of CPU per span over one round of `ROUND_MS`. */

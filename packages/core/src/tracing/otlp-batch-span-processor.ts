@@ -30,7 +30,7 @@ export interface OtlpBatchSpanProcessorOptions {
 
 /** A batch closed and waiting to be sent (or being sent): its export request body and its outcome. */
 interface SealedBatch {
-  body: Buffer;
+  body: Buffer[];
   spans: number;
   outcome: Promise<ExportResult>;
   settle: (result: ExportResult) => void;

@@ -9,7 +9,7 @@ export interface ExportThreadSetup extends OtlpHttpExportOptions {
 
 /** A message to the export thread. */
 export type ExportThreadRequest =
-  | { type: 'deliver'; id: number; body: Uint8Array }
+  | { type: 'deliver'; id: number; body: Uint8Array[] }
   | { type: 'stop-retrying' };
 
 /** The export thread's answer to a `deliver`, once that export request is sent or given up. */
@@ -24,8 +24,8 @@ export type ExportThreadReply = { id: number; ok: true } | { id: number; ok: fal
  * and every request served pays for it. In bench/tracing's server at 5 % sampled that was about
  * 2-3 µs of Node's own code per request (CPU profiles), more than the sampled spans themselves cost.
  *
- * Bodies are moved to the thread, not copied (each must own its whole ArrayBuffer, as
- * `OtlpJsonBatch.body()` makes them). The thread starts with the first export, costs about 30 ms and
+ * Bodies are moved to the thread, not copied: a body is a list of parts (`OtlpJsonBatch.body()`),
+ * each a view of an ArrayBuffer that is moved whole, so none may be a slice of Node's shared pool. The thread starts with the first export, costs about 30 ms and
  * a few MB once, and holds the process open only while an export is under way, as a socket would.
  * Should it die, the exports it had fail and the next export starts a new one.
  */
@@ -37,15 +37,19 @@ export class OtlpExportThread {
 
   constructor(private readonly options: OtlpHttpExportOptions) {}
 
-  /** Sends `body` (moved: unusable here afterwards) and resolves once it is accepted or given up. */
-  deliver(body: Buffer): Promise<ExportResult> {
+  /**
+   * Sends the request body made of `body`'s parts (moved: unusable here afterwards) and resolves once
+   * it is accepted or given up.
+   */
+  deliver(body: Uint8Array[]): Promise<ExportResult> {
     const worker = this.worker ?? this.start();
     const id = ++this.lastId;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
       worker.ref();
       const request: ExportThreadRequest = { type: 'deliver', id, body };
-      worker.postMessage(request, [body.buffer as ArrayBuffer]);
+      const moved = new Set(body.map((part) => part.buffer as ArrayBuffer));
+      worker.postMessage(request, [...moved]);
     });
   }
 

@@ -43,7 +43,8 @@ export class OtlpHttpExport {
     this.send = https ? httpsRequest : httpRequest;
   }
 
-  async deliver(body: Uint8Array): Promise<DeliveryOutcome> {
+  /** Sends one export request, whose body is `body`'s parts one after the other. */
+  async deliver(body: readonly Uint8Array[]): Promise<DeliveryOutcome> {
     let backoffMs = FIRST_BACKOFF_MS;
     for (let attempt = 1; ; attempt++) {
       const result = await this.post(body);
@@ -79,12 +80,14 @@ export class OtlpHttpExport {
     });
   }
 
-  private post(body: Uint8Array): Promise<Attempt> {
+  private post(body: readonly Uint8Array[]): Promise<Attempt> {
+    let length = 0;
+    for (const part of body) length += part.byteLength;
     return new Promise((resolve) => {
       const request = this.send(this.url, {
         method: 'POST',
         agent: this.agent,
-        headers: { 'content-type': 'application/json', 'content-length': body.byteLength },
+        headers: { 'content-type': 'application/json', 'content-length': length },
         timeout: this.timeoutMs,
       });
       request.on('timeout', () => request.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
@@ -110,7 +113,8 @@ export class OtlpHttpExport {
           });
         });
       });
-      request.end(body);
+      for (const part of body) request.write(part);
+      request.end();
     });
   }
 }

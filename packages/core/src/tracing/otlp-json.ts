@@ -29,14 +29,15 @@ const FIRST_SCOPE_BYTES = 64 * 1024;
  * JSON text appended to a growing buffer. Printable ASCII, nearly all of a span, is written byte by
  * byte from JavaScript; a string with anything else (a quote, a backslash, a control character,
  * non-ASCII) goes through JSON.stringify and a UTF-8 write, so it is escaped exactly as the
- * transformer's JSON.stringify does.
+ * transformer's JSON.stringify does. The buffer is never a slice of Node's shared pool
+ * (`allocUnsafeSlow`), so what is written can be moved to another thread.
  */
 export class JsonBytes {
   bytes: Buffer;
   length = 0;
 
   constructor(size: number) {
-    this.bytes = Buffer.allocUnsafe(size);
+    this.bytes = Buffer.allocUnsafeSlow(size);
   }
 
   /** Text known to be printable ASCII that needs no escaping: punctuation, keys, digits. */
@@ -96,7 +97,7 @@ export class JsonBytes {
   }
 
   private grow(more: number): void {
-    const grown = Buffer.allocUnsafe(Math.max(this.length + more, this.bytes.length * 2));
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.length + more, this.bytes.length * 2));
     this.bytes.copy(grown, 0, 0, this.length);
     this.bytes = grown;
   }
@@ -191,10 +192,12 @@ export class OtlpJsonBatch {
   }
 
   /**
-   * The `ExportTraceServiceRequest` of the spans added, in a buffer of its own (not a slice of Node's
-   * shared pool, so it can be moved to the export thread); undefined when none was added.
+   * The `ExportTraceServiceRequest` of the spans added, in parts that make the request body one
+   * after the other (the JSON around each scope's span list, and the lists as written): each is a
+   * view of a buffer of its own, so they go to the export thread as they are, with no copy into one
+   * buffer (about 0.3 µs per span at 100 % sampled). Undefined when no span was added.
    */
-  body(): Buffer | undefined {
+  body(): Buffer[] | undefined {
     if (this.resource === undefined) return undefined;
     // The JSON around the scopes' span lists, each piece up to the next list.
     let around = new JsonBytes(1024);
@@ -212,18 +215,8 @@ export class OtlpJsonBatch {
     }
     writeRequestTail(around, this.resource);
     parts.push(around.written());
-    return concatOwned(parts);
+    return parts;
   }
-}
-
-/** `Buffer.concat` into a buffer that owns its whole ArrayBuffer. */
-function concatOwned(parts: readonly Buffer[]): Buffer {
-  let size = 0;
-  for (const part of parts) size += part.length;
-  const whole = Buffer.allocUnsafeSlow(size);
-  let at = 0;
-  for (const part of parts) at += part.copy(whole, at);
-  return whole;
 }
 
 function scopeKey(scope: InstrumentationScope): string {
