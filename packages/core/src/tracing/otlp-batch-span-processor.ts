@@ -126,6 +126,9 @@ export class OtlpBatchSpanProcessor implements SpanProcessor {
     } finally {
       this.shutDown = true;
       if (this.droppedSpans > 0) diag.warn(`OTLP export dropped ${this.droppedSpans} spans in all`);
+      // Spans that ended during the last flush are not sent: nothing may start an export now.
+      clearTimeout(this.openTimer);
+      clearImmediate(this.writeTurn);
       await this.exportThread.close();
     }
   }

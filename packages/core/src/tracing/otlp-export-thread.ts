@@ -27,13 +27,14 @@ export type ExportThreadReply = { id: number; ok: true } | { id: number; ok: fal
  * Bodies are moved to the thread, not copied: a body is a list of parts (`OtlpJsonBatch.body()`),
  * each a view of an ArrayBuffer that is moved whole, so none may be a slice of Node's shared pool. The thread starts with the first export, costs about 30 ms and
  * a few MB once, and holds the process open only while an export is under way, as a socket would.
- * Should it die, the exports it had fail and the next export starts a new one.
+ * Should it die, the exports it had fail and the next export starts a new one. `close()` is final.
  */
 export class OtlpExportThread {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, (result: ExportResult) => void>();
   private lastId = 0;
   private stopping = false;
+  private closed = false;
 
   constructor(private readonly options: OtlpHttpExportOptions) {}
 
@@ -42,15 +43,19 @@ export class OtlpExportThread {
    * it is accepted or given up.
    */
   deliver(body: Uint8Array[]): Promise<ExportResult> {
-    const worker = this.worker ?? this.start();
+    if (this.closed) return Promise.resolve(failed(new Error('the OTLP export thread was closed')));
     const id = ++this.lastId;
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      worker.ref();
+    try {
+      const worker = this.worker ?? this.start();
       const request: ExportThreadRequest = { type: 'deliver', id, body };
       const moved = new Set(body.map((part) => part.buffer as ArrayBuffer));
       worker.postMessage(request, [...moved]);
-    });
+      worker.ref();
+      return new Promise((resolve) => this.pending.set(id, resolve));
+    } catch (error) {
+      // No thread could be started, or the body could not be moved (a part already detached).
+      return Promise.resolve(failed(error as Error));
+    }
   }
 
   /** From now on a refused export is not sent again: each under way gets its last attempt. */
@@ -60,8 +65,9 @@ export class OtlpExportThread {
     this.worker?.postMessage(request);
   }
 
-  /** Stops the thread; exports still under way fail. */
+  /** Stops the thread for good; exports still under way fail, and so does any after. */
   async close(): Promise<void> {
+    this.closed = true;
     const worker = this.worker;
     if (worker === undefined) return;
     this.lost(worker, new Error('the OTLP export thread was closed'));
@@ -73,12 +79,7 @@ export class OtlpExportThread {
     const worker = startExportWorker(setup);
     worker.unref();
     worker.on('message', (reply: ExportThreadReply) => {
-      this.settle(
-        reply.id,
-        reply.ok
-          ? { code: ExportResultCode.SUCCESS }
-          : { code: ExportResultCode.FAILED, error: new Error(reply.message) },
-      );
+      this.settle(reply.id, reply.ok ? { code: ExportResultCode.SUCCESS } : failed(new Error(reply.message)));
     });
     worker.on('error', (error) => this.lost(worker, error));
     worker.on('exit', (code) =>
@@ -99,10 +100,13 @@ export class OtlpExportThread {
   private lost(worker: Worker, error: Error): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
-    const failed: ExportResult = { code: ExportResultCode.FAILED, error };
-    for (const resolve of this.pending.values()) resolve(failed);
+    for (const resolve of this.pending.values()) resolve(failed(error));
     this.pending.clear();
   }
+}
+
+function failed(error: Error): ExportResult {
+  return { code: ExportResultCode.FAILED, error };
 }
 
 /**

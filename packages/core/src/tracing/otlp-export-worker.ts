@@ -2,7 +2,7 @@
 // thread hands it, one message each, and answers each with how its delivery ended.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ExportThreadReply, ExportThreadRequest, ExportThreadSetup } from './otlp-export-thread.js';
-import { OtlpHttpExport } from './otlp-http-export.js';
+import { describeDeliveryError, OtlpHttpExport } from './otlp-http-export.js';
 
 const port = parentPort;
 if (port === null) throw new Error('otlp-export-worker runs as a worker thread, started by OtlpExportThread');
@@ -16,7 +16,7 @@ port.on('message', (request: ExportThreadRequest) => {
       void exporter.deliver(request.body).then((outcome) => {
         const reply: ExportThreadReply = outcome.ok
           ? { id: request.id, ok: true }
-          : { id: request.id, ok: false, message: outcome.error.message };
+          : { id: request.id, ok: false, message: describeDeliveryError(outcome.error) };
         port.postMessage(reply);
       });
       return;

@@ -62,11 +62,6 @@ export class OtlpHttpExport {
     for (const wakeUp of this.backoffs) wakeUp();
   }
 
-  /** Closes the kept-alive connections. */
-  close(): void {
-    this.agent.destroy();
-  }
-
   /** Waits `ms`, or less when stopRetrying() comes first. */
   private backoff(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -117,4 +112,16 @@ export class OtlpHttpExport {
       request.end();
     });
   }
+}
+
+/**
+ * A delivery's error as one line, for the main thread (it gets only text from the export thread):
+ * the message, or for a failed connection with none (Node tries each address of `localhost` and
+ * throws an AggregateError with an empty message) the errors of each attempt; the code in front
+ * where the text does not say it.
+ */
+export function describeDeliveryError(error: Error & { code?: string }): string {
+  const attempts = error instanceof AggregateError ? error.errors.map((each: Error) => each.message) : [];
+  const message = error.message || attempts.join('; ') || error.name;
+  return error.code && !message.includes(error.code) ? `${error.code}: ${message}` : message;
 }

@@ -1,8 +1,10 @@
 /**
  * A process that traces one unit of work, shuts tracing down, and reports what shutdown waited on
- * and left behind: every timer that went off while shutdown ran (an exporter backing off before a
- * retry is one; a guard timer that is cleared is not) and the handles still open afterwards. It never calls process.exit: the test also sees whether it ends on
- * its own. OTLP_ENDPOINT comes from the environment.
+ * and left behind: every timer of this thread that went off while shutdown ran (a guard timer that
+ * is cleared is not one) and the handles still open afterwards. The OTLP export's own retries and
+ * backoff run in its export thread, out of this one's sight: otlp-export-thread.test.ts counts
+ * those attempts. It never calls process.exit: the test also sees whether it ends on its own.
+ * OTLP_ENDPOINT comes from the environment.
  */
 import { trace } from '@opentelemetry/api';
 import { configureTracing } from '../../src/tracing/configure-tracing.js';
