@@ -84,6 +84,13 @@ export class JsonBytes {
     this.length += count;
   }
 
+  /** Bytes of JSON text, as they are. */
+  raw(chunk: Uint8Array): void {
+    if (this.length + chunk.length > this.bytes.length) this.grow(chunk.length);
+    this.bytes.set(chunk, this.length);
+    this.length += chunk.length;
+  }
+
   /** Any JSON text, as UTF-8. */
   text(json: string): void {
     // At most 3 bytes per UTF-16 unit.
@@ -315,17 +322,29 @@ function writeList<T>(
   out.ascii(']');
 }
 
+/**
+ * `,{"key":"…","value":` of each attribute key seen, as bytes: a service's spans carry the same few
+ * keys, and copying their text in one go instead of byte by byte made writing a request span about
+ * a sixth cheaper (bench/otlp-serialize's loop). Bounded, for keys made from data.
+ */
+const KEY_HEADS = new Map<string, Buffer>();
+const MAX_KEY_HEADS = 512;
+
 function writeAttributes(out: JsonBytes, attributes: Attributes): void {
-  out.ascii('[');
-  let first = true;
+  // Each attribute goes in with a comma in front; the first comma then becomes the list's '['.
+  const start = out.length;
   for (const key in attributes) {
-    out.ascii(first ? '{"key":' : ',{"key":');
-    out.string(key);
-    out.ascii(',"value":');
+    let head = KEY_HEADS.get(key);
+    if (head === undefined) {
+      head = Buffer.from(`,{"key":${JSON.stringify(key)},"value":`);
+      if (KEY_HEADS.size < MAX_KEY_HEADS) KEY_HEADS.set(key, head);
+    }
+    out.raw(head);
     writeAnyValue(out, attributes[key]);
     out.ascii('}');
-    first = false;
   }
+  if (out.length === start) out.ascii('[');
+  else out.bytes[start] = 0x5b;
   out.ascii(']');
 }
 
@@ -338,9 +357,15 @@ function writeAnyValue(out: JsonBytes, value: AttributeValue | unknown): void {
       out.ascii('}');
       return;
     case 'number':
-      // JSON.stringify: NaN and ±Infinity become null, as in the transformer's output.
-      out.ascii(Number.isInteger(value) ? '{"intValue":' : '{"doubleValue":');
-      out.ascii(JSON.stringify(value));
+      if (Number.isSafeInteger(value) && value >= 0) {
+        // Status codes, ports, counts: no number-to-string conversion for them.
+        out.ascii('{"intValue":');
+        out.digits(value);
+      } else {
+        // JSON.stringify: NaN and ±Infinity become null, as in the transformer's output.
+        out.ascii(Number.isInteger(value) ? '{"intValue":' : '{"doubleValue":');
+        out.ascii(JSON.stringify(value));
+      }
       out.ascii('}');
       return;
     case 'boolean':
