@@ -152,6 +152,6 @@ writeResult({
   spans_received: Number(spansReceived),
   statistic: `a mode's req/s in a round: the mean of its ${PROCESSES_PER_MODE} server processes, each loaded for ${SECONDS} s; subject and baseline: median req/s over rounds; ratio: median over rounds of the req/s ratio within a round; cpu_ratio: median over rounds of off CPU µs per request / mode CPU µs per request`,
   pinned: onServerCpu ? PINNED_DESCRIPTION : false,
-  setup: `GET /orders/:id JSON with one annotation on the Stratus HTTP kit (request logs to a file), autocannon ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per mode, order rotated, after ${WARM_UP_SECONDS} s warm-up each; ${PROCESSES_PER_MODE} server processes per mode; tracing on = one SERVER span per request (fastify hooks), trace ids on the log lines, X-Ray rules (reservoir 0, fixed rate 1.0 or 0.05), batch export over OTLP/HTTP JSON to a loopback receiver in its own process`,
+  setup: `GET /orders/:id JSON with one annotation on the Stratus HTTP kit (request logs to a file), autocannon ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per mode, order rotated, after ${WARM_UP_SECONDS} s warm-up each; ${PROCESSES_PER_MODE} server processes per mode; tracing on = one SERVER span per request (fastify hooks), trace ids on the log lines, X-Ray rules (reservoir 0, fixed rate 1.0 or 0.05), batch export over OTLP/HTTP JSON from the server's export thread to a loopback receiver in its own process`,
   rounds: runs,
 });
