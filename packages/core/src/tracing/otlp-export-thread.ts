@@ -25,9 +25,10 @@ export type ExportThreadReply = { id: number; ok: true } | { id: number; ok: fal
  * 2-3 µs of Node's own code per request (CPU profiles), more than the sampled spans themselves cost.
  *
  * Bodies are moved to the thread, not copied: a body is a list of parts (`OtlpJsonBatch.body()`),
- * each a view of an ArrayBuffer that is moved whole, so none may be a slice of Node's shared pool. The thread starts with the first export, costs about 30 ms and
- * a few MB once, and holds the process open only while an export is under way, as a socket would.
- * Should it die, the exports it had fail and the next export starts a new one. `close()` is final.
+ * each a view of an ArrayBuffer that is moved whole, so none may be a slice of Node's shared pool.
+ * The thread starts with the first export, costs about 30 ms and a few MB once, and holds the
+ * process open only while an export is under way, as a socket would. Should it die, the exports it
+ * had fail and the next export starts a new one. `close()` is final.
  */
 export class OtlpExportThread {
   private worker: Worker | undefined;
@@ -36,7 +37,10 @@ export class OtlpExportThread {
   private stopping = false;
   private closed = false;
 
-  constructor(private readonly options: OtlpHttpExportOptions) {}
+  /** Throws for a URL that is not one now, rather than failing every export later in the thread. */
+  constructor(private readonly options: OtlpHttpExportOptions) {
+    new URL(options.url);
+  }
 
   /**
    * Sends the request body made of `body`'s parts (moved: unusable here afterwards) and resolves once

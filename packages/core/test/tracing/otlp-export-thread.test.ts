@@ -104,6 +104,10 @@ describe('OtlpExportThread', () => {
     }
   });
 
+  it('refuses a collector URL that is not one when made, not at the first export', () => {
+    expect(() => new OtlpExportThread({ url: 'not a url', timeoutMs: 5_000 })).toThrow(/Invalid URL/);
+  });
+
   it('holds the process open while an export is under way, and not once it is done', async () => {
     receiver = await startOtlpReceiver({
       // A slow collector: the process must still wait for it.
