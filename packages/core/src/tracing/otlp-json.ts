@@ -335,11 +335,17 @@ function writeAttributes(out: JsonBytes, attributes: Attributes): void {
   const start = out.length;
   for (const key in attributes) {
     let head = KEY_HEADS.get(key);
-    if (head === undefined) {
+    if (head === undefined && KEY_HEADS.size < MAX_KEY_HEADS) {
       head = Buffer.from(`,{"key":${JSON.stringify(key)},"value":`);
-      if (KEY_HEADS.size < MAX_KEY_HEADS) KEY_HEADS.set(key, head);
+      KEY_HEADS.set(key, head);
     }
-    out.raw(head);
+    if (head !== undefined) out.raw(head);
+    else {
+      // Past the bound: written as it comes, with no buffer made for a key that is not kept.
+      out.ascii(',{"key":');
+      out.string(key);
+      out.ascii(',"value":');
+    }
     writeAnyValue(out, attributes[key]);
     out.ascii('}');
   }

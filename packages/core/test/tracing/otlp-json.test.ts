@@ -80,4 +80,27 @@ describe('OtlpJsonBatch', () => {
       'https://opentelemetry.io/schemas/1.27.0',
     ]);
   });
+
+  it('writes attribute keys past the bound of kept key heads as it writes the kept ones', () => {
+    const ended = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'orders' }),
+      spanProcessors: [new SimpleSpanProcessor(ended)],
+    });
+    const tracer = provider.getTracer('@stratus/core');
+    // 640 keys made from data, more than the 512 heads kept: the later ones are written as they come.
+    for (let span = 0; span < 5; span++) {
+      const attributes = Object.fromEntries(
+        Array.from({ length: 128 }, (_, i) => [`tenant.${span}.field_${i}`, i % 2 ? i : `v"${i}`]),
+      );
+      tracer.startSpan(`span ${span}`, { attributes }).end();
+    }
+    const spans = ended.getFinishedSpans();
+    const batch = new OtlpJsonBatch(new Map());
+    for (const span of spans) batch.add(span);
+    const decode = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString('utf8'));
+    expect(decode(Buffer.concat(batch.body() ?? []))).toEqual(
+      withoutDefaultSpanFields(decode(JsonTraceSerializer.serializeRequest(spans) as Uint8Array)),
+    );
+  });
 });
